@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+//
+// The Multi-Proxy Wasserstein classifier: a CPU tensor engine with autodiff, optimal transport,
+// CNN backbones, data pipelines and the `mpw` command line. Layers depend downward only:
+//
+//   mpw -> Training -> Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//
+// Build with `-Xswiftc -target-cpu -Xswiftc native` (scripts/build does) so SIMD code uses the
+// machine's vector width; the flag is not in this manifest so the package stays usable as a dependency.
+import PackageDescription
+
+let linux = TargetDependencyCondition.when(platforms: [.linux])
+
+let package = Package(
+    name: "MultiProxyWasserstein",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mpw", targets: ["mpw"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "OptimalTransport", targets: ["OptimalTransport"]),
+        .library(name: "MultiProxy", targets: ["MultiProxy"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Training", targets: ["Training"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COpenMP"),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Kernels", dependencies: [
+            .target(name: "COpenBLAS", condition: linux),
+            .target(name: "COpenMP", condition: linux),
+            .target(name: "CDNNL", condition: linux),
+        ]),
+        .target(name: "Tensors", dependencies: ["Kernels"]),
+        .target(name: "NN", dependencies: ["Tensors", "Kernels"]),
+        .target(name: "OptimalTransport", dependencies: ["Tensors", "Kernels"]),
+        .target(name: "MultiProxy", dependencies: ["NN", "OptimalTransport", "Tensors", "Kernels"]),
+        .target(name: "Models", dependencies: ["MultiProxy", "NN", "Tensors"]),
+        .target(name: "Datasets", dependencies: [
+            "Tensors", "Kernels",
+            .target(name: "CTurboJPEG", condition: linux),
+            .target(name: "CPNG", condition: linux),
+            .target(name: "CZlib", condition: linux),
+        ]),
+        .target(name: "Training", dependencies: ["Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .executableTarget(name: "mpw", dependencies: [
+            "Training", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Kernels", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "OptimalTransportTests", dependencies: ["OptimalTransport", "Tensors", "TestSupport"]),
+        .testTarget(name: "MultiProxyTests", dependencies: ["MultiProxy", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Models: the paper's CIFAR and ImageNet backbones, assembled with any head.

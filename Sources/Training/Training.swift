@@ -1,0 +1,1 @@
+// Training: the training loop, checkpoints, metrics and run directories.

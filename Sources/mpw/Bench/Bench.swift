@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the engine: matrix products, elementwise kernels, and more.",
+        subcommands: [GemmBench.self, ElementwiseBench.self]
+    )
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import Kernels
+
+/// Options every compute command takes.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores.")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func apply() {
+        Threads.set(threads ?? Threads.available)
+    }
+}
+
+/// `--json` for commands that print a report.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+}
