@@ -1,0 +1,68 @@
+/// 2-D convolution on NHWC activations and OIHW weights: oneDNN on Linux, and a portable
+/// im2col + sgemm engine elsewhere (also selectable on Linux, where tests check both).
+public enum Convolution {
+    public enum Backend: Sendable {
+        case oneDNN
+        case gemm
+    }
+
+    /// The default engine: oneDNN where it is available.
+    public static var defaultBackend: Backend {
+        #if canImport(CDNNL)
+        return .oneDNN
+        #else
+        return .gemm
+        #endif
+    }
+
+    /// destination (NHWC) = source (NHWC) ⊛ weights (OIHW) + bias.
+    public static func forward(_ geometry: ConvolutionGeometry, source: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, destination: UnsafeMutablePointer<Float>,
+                               backend: Backend = defaultBackend) {
+        switch backend {
+        case .oneDNN:
+            #if canImport(CDNNL)
+            OneDNNConvolution.primitives(for: geometry).forward(source: source, weights: weights, bias: bias, destination: destination)
+            #else
+            preconditionFailure("Convolution: oneDNN is not available on this platform")
+            #endif
+        case .gemm:
+            GemmConvolution(geometry).forward(source: source, weights: weights, bias: bias, destination: destination)
+        }
+    }
+
+    /// gradientSource (NHWC) = d(loss)/d(source) given d(loss)/d(destination).
+    public static func backwardData(_ geometry: ConvolutionGeometry, gradientDestination: UnsafePointer<Float>,
+                                    weights: UnsafePointer<Float>, gradientSource: UnsafeMutablePointer<Float>,
+                                    backend: Backend = defaultBackend) {
+        switch backend {
+        case .oneDNN:
+            #if canImport(CDNNL)
+            OneDNNConvolution.primitives(for: geometry).backwardData(gradientDestination: gradientDestination, weights: weights,
+                                                                      gradientSource: gradientSource)
+            #else
+            preconditionFailure("Convolution: oneDNN is not available on this platform")
+            #endif
+        case .gemm:
+            GemmConvolution(geometry).backwardData(gradientDestination: gradientDestination, weights: weights, gradientSource: gradientSource)
+        }
+    }
+
+    /// gradientWeights (OIHW) and gradientBias = d(loss)/d(weights, bias), overwritten.
+    public static func backwardWeights(_ geometry: ConvolutionGeometry, source: UnsafePointer<Float>,
+                                       gradientDestination: UnsafePointer<Float>, gradientWeights: UnsafeMutablePointer<Float>,
+                                       gradientBias: UnsafeMutablePointer<Float>?, backend: Backend = defaultBackend) {
+        switch backend {
+        case .oneDNN:
+            #if canImport(CDNNL)
+            OneDNNConvolution.primitives(for: geometry).backwardWeights(source: source, gradientDestination: gradientDestination,
+                                                                         gradientWeights: gradientWeights, gradientBias: gradientBias)
+            #else
+            preconditionFailure("Convolution: oneDNN is not available on this platform")
+            #endif
+        case .gemm:
+            GemmConvolution(geometry).backwardWeights(source: source, gradientDestination: gradientDestination,
+                                                      gradientWeights: gradientWeights, gradientBias: gradientBias)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import MultiProxy
+import NN
+import Tensors
+
+/// A backbone followed by a head. The backbone's parameters sit at the top level of the state
+/// dict; the head's sit under `headPrefix` ("head" for the CIFAR models, as in the reference
+/// implementation; empty for the ImageNet ResNets, whose GAP-FC head is torchvision's `fc`).
+public final class ImageClassifier: Module, Layer {
+    public let backbone: any Backbone
+    public let head: any ClassificationHead
+    public let headPrefix: String
+
+    public init(backbone: any Backbone, head: any ClassificationHead, headPrefix: String) {
+        self.backbone = backbone
+        self.head = head
+        self.headPrefix = headPrefix
+    }
+
+    override public var namedChildren: [(name: String, module: Module)] {
+        let headChildren = headPrefix.isEmpty ? head.namedChildren : [(headPrefix, head as Module)]
+        return backbone.namedChildren + headChildren
+    }
+
+    override public var namedOwnParameters: [(name: String, parameter: Parameter)] {
+        backbone.namedOwnParameters + (headPrefix.isEmpty ? head.namedOwnParameters : [])
+    }
+
+    public func callAsFunction(_ images: Tensor) -> Tensor {
+        head(backbone(images))
+    }
+}

@@ -1,1 +1,0 @@
-// Models: the paper's CIFAR and ImageNet backbones, assembled with any head.

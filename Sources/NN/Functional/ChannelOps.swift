@@ -1,0 +1,48 @@
+import Kernels
+import Tensors
+
+extension Tensor {
+    /// Joins (N, Cᵢ, H, W) tensors along the channel axis (DenseNet's concatenation), keeping
+    /// channels-last tensors channels-last: each pixel's channel vectors are laid end to end.
+    public static func concatenatedChannels(_ tensors: [Tensor]) -> Tensor {
+        precondition(!tensors.isEmpty, "concatenatedChannels: needs at least one tensor")
+        guard tensors.allSatisfy({ $0.format == .channelsLast }) else { return concatenate(tensors, axis: 1) }
+        let first = tensors[0]
+        for tensor in tensors {
+            precondition(tensor.rank == 4 && tensor.shape[0] == first.shape[0] && tensor.shape[2...] == first.shape[2...],
+                         "concatenatedChannels: \(Shape.describe(tensor.shape)) does not match \(Shape.describe(first.shape)) off the channel axis")
+        }
+        let widths = tensors.map { $0.shape[1] }
+        let total = widths.reduce(0, +)
+        let pixels = first.shape[0] * first.shape[2] * first.shape[3]
+        let output = Tensor(uninitializedShape: [first.shape[0], total, first.shape[2], first.shape[3]], format: .channelsLast)
+        var offset = 0
+        for (tensor, width) in zip(tensors, widths) {
+            let source = tensor.storage.pointer, destination = output.storage.pointer + offset
+            Parallel.forRanges(pixels, minimumChunk: 1024) { range in
+                for pixel in range { (destination + pixel * total).update(from: source + pixel * width, count: width) }
+            }
+            offset += width
+        }
+        return .differentiable("concatenatedChannels", inputs: tensors, output: output) { gradient, needs in
+            let g = gradient.converted(to: .channelsLast)
+            var start = 0
+            return zip(widths, needs).map { width, needed in
+                defer { start += width }
+                guard needed else { return nil }
+                let part = Tensor(uninitializedShape: [first.shape[0], width, first.shape[2], first.shape[3]], format: .channelsLast)
+                let source = g.storage.pointer + start, destination = part.storage.pointer
+                for pixel in 0..<pixels { (destination + pixel * width).update(from: source + pixel * total, count: width) }
+                return part
+            }
+        }
+    }
+
+    /// (N, C, H, W) widened to (N, channels, H, W) with zero channels appended: PyramidNet's
+    /// parameter-free shortcut when a block widens the network.
+    public func zeroPaddedChannels(to channels: Int) -> Tensor {
+        precondition(rank == 4 && channels >= shape[1], "zeroPaddedChannels: cannot pad \(Shape.describe(shape)) to \(channels) channels")
+        if channels == shape[1] { return self }
+        return Tensor.concatenatedChannels([self, Tensor.zeros([shape[0], channels - shape[1], shape[2], shape[3]], format: format)])
+    }
+}

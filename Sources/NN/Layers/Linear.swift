@@ -1,0 +1,23 @@
+import Tensors
+
+/// y = x·Wᵀ + b with W of shape (out, in), initialised as PyTorch's Linear:
+/// uniform in ±1/√in for both weight and bias.
+public final class Linear: Module, Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
+        let bound = 1 / Float(inputFeatures).squareRoot()
+        weight = Parameter(.randomUniform([outputFeatures, inputFeatures], lower: -bound, upper: bound, generator: &generator), role: .weight)
+        self.bias = bias ? Parameter(.randomUniform([outputFeatures], lower: -bound, upper: bound, generator: &generator), role: .bias) : nil
+    }
+
+    public var inputFeatures: Int { weight.shape[1] }
+    public var outputFeatures: Int { weight.shape[0] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let product = Tensor.matmul(input, weight.value, transposeB: true)
+        MultiplyAccumulateCounter.record(product.count * inputFeatures)
+        return bias.map { product + $0.value } ?? product
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Tensors
+
+/// The base of every layer and model: a tree of modules owning named parameters and buffers.
+///
+/// Children and parameters are found by reflection on stored properties, so a model reads like
+/// its paper's table: a property `conv1: Conv2d` contributes `conv1.weight`, an array
+/// `layers: [BasicBlock]` contributes `layers.0.c1.weight`, ... These are PyTorch's state_dict
+/// names, which is what makes checkpoints move between the two frameworks.
+open class Module {
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// Direct children with their names, in declaration order (superclass properties first).
+    open var namedChildren: [(name: String, module: Module)] {
+        reflectedProperties().flatMap { label, value -> [(name: String, module: Module)] in
+            if let module = value as? Module { return [(label, module)] }
+            if let modules = value as? [Module] { return modules.enumerated().map { ("\(label).\($0.offset)", $0.element) } }
+            return []
+        }
+    }
+
+    /// Parameters and buffers this module holds itself (not its children's).
+    open var namedOwnParameters: [(name: String, parameter: Parameter)] {
+        reflectedProperties().compactMap { label, value in (value as? Parameter).map { (label, $0) } }
+    }
+
+    private func reflectedProperties() -> [(String, Any)] {
+        var levels: [Mirror] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let current = mirror {
+            levels.append(current)
+            mirror = current.superclassMirror
+        }
+        return levels.reversed().flatMap { level in
+            level.children.compactMap { child in child.label.map { ($0, child.value) } }
+        }
+    }
+
+    /// Every parameter and buffer in the tree with its dotted name, depth first.
+    public func namedParameters(includingBuffers: Bool = true) -> [(name: String, parameter: Parameter)] {
+        var result = namedOwnParameters.filter { includingBuffers || $0.parameter.isTrainable }
+        for (childName, child) in namedChildren {
+            result += child.namedParameters(includingBuffers: includingBuffers).map { ("\(childName).\($0.name)", $0.parameter) }
+        }
+        return result
+    }
+
+    /// The trainable parameters, in state-dict order.
+    public var trainableParameters: [Parameter] { namedParameters(includingBuffers: false).map(\.parameter) }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
+
+    /// Every module in the tree, this one first.
+    public var modules: [Module] { [self] + namedChildren.flatMap { $0.module.modules } }
+
+    /// Switches this module and all its children between training and evaluation behaviour
+    /// (batch statistics and dropout in training; running statistics and identity in evaluation).
+    public func setTraining(_ training: Bool) {
+        for module in modules { module.isTraining = training }
+    }
+
+    public func train() { setTraining(true) }
+    public func eval() { setTraining(false) }
+
+    /// Forgets all accumulated gradients.
+    public func clearGradients() {
+        for parameter in trainableParameters { parameter.clearGradient() }
+    }
+
+    // MARK: State dict
+
+    /// Every parameter and buffer by PyTorch name, in order.
+    public func stateDict() -> [(name: String, value: Tensor)] {
+        namedParameters().map { ($0.name, $0.parameter.value.detached()) }
+    }
+
+    /// Replaces every parameter and buffer. Keys and shapes must match exactly; otherwise
+    /// nothing is changed and the error lists every missing, unexpected and mismatched key.
+    public func load(stateDict: [String: Tensor], source: String? = nil) throws {
+        let parameters = namedParameters()
+        var error = StateDictError(source: source)
+        let known = Set(parameters.map(\.name))
+        error.unexpected = stateDict.keys.filter { !known.contains($0) }.sorted()
+        for (name, parameter) in parameters {
+            guard let tensor = stateDict[name] else {
+                error.missing.append(name)
+                continue
+            }
+            if tensor.shape != parameter.shape { error.mismatched.append((name, parameter.shape, tensor.shape)) }
+        }
+        guard error.isEmpty else { throw error }
+        for (name, parameter) in parameters {
+            parameter.value = stateDict[name]!.contiguous().converted(to: parameter.value.format).detached()
+        }
+    }
+
+    /// Adds every parameter and buffer to a safetensors writer, under `prefix`.
+    public func write(to writer: inout SafeTensorsWriter, prefix: String = "") {
+        for (name, parameter) in namedParameters() {
+            if parameter.isInteger {
+                writer.add(prefix + name, int64s: parameter.value.scalars.map { Int64($0) }, shape: parameter.shape)
+            } else {
+                writer.add(prefix + name, parameter.value.contiguous())
+            }
+        }
+    }
+
+    /// Loads every parameter and buffer from a safetensors file (keys under `prefix`, which is
+    /// stripped; other keys of the file are ignored when a prefix is given).
+    public func load(from file: SafeTensorsFile, prefix: String = "") throws {
+        var tensors: [String: Tensor] = [:]
+        for name in file.entries.keys where name.hasPrefix(prefix) {
+            tensors[String(name.dropFirst(prefix.count))] = try file.tensor(name)
+        }
+        try load(stateDict: tensors, source: file.path)
+    }
+}
+
+/// A module mapping one tensor to another, the unit `Sequential` chains.
+public protocol Layer: Module {
+    func callAsFunction(_ input: Tensor) -> Tensor
+}
