@@ -133,13 +133,13 @@ public enum VectorLoops {
         while i + width <= count {
             let v = load(source + i)
             sawNaN = sawNaN || any(v .!= v)
-            best = pointwiseMax(best, v)
+            best = VectorMath.maximum(best, v)
             i += width
         }
         if i < count {
             let v = loadPartial(source + i, count - i, padding: -.infinity)
             sawNaN = sawNaN || any(v .!= v)
-            best = pointwiseMax(best, v)
+            best = VectorMath.maximum(best, v)
         }
         return sawNaN ? .nan : best.max()
     }

@@ -6,6 +6,25 @@ public typealias FloatVector = SIMD16<Float>
 /// polynomial, accurate to a few ulp over the whole float range, with IEEE behaviour at the edges
 /// (NaN in gives NaN out, overflow gives infinity, underflow gives zero).
 public enum VectorMath {
+    /// Lane-wise maximum. Written as a lane loop because LLVM turns exactly this form into one
+    /// compare and blend, while the standard library's `pointwiseMax` and a mask-based
+    /// `replacing(with:where:)` of two vectors compile to per-lane scalar code. A NaN in `a`
+    /// propagates; a NaN in `b` is ignored.
+    @inlinable @inline(__always)
+    public static func maximum(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
+        var result = a
+        for lane in 0..<FloatVector.scalarCount { result[lane] = a[lane] < b[lane] ? b[lane] : a[lane] }
+        return result
+    }
+
+    /// Lane-wise minimum (see `maximum`).
+    @inlinable @inline(__always)
+    public static func minimum(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
+        var result = a
+        for lane in 0..<FloatVector.scalarCount { result[lane] = b[lane] < a[lane] ? b[lane] : a[lane] }
+        return result
+    }
+
     @inlinable @inline(__always)
     public static func bits(_ x: FloatVector) -> SIMD16<Int32> { unsafeBitCast(x, to: SIMD16<Int32>.self) }
 
@@ -14,7 +33,7 @@ public enum VectorMath {
 
     @inlinable @inline(__always)
     public static func exp(_ input: FloatVector) -> FloatVector {
-        let x0 = pointwiseMin(pointwiseMax(input, FloatVector(repeating: -87.33654)), FloatVector(repeating: 88.0))
+        let x0 = minimum(maximum(input, FloatVector(repeating: -87.33654)), FloatVector(repeating: 88.0))
         let n = (x0 * 1.44269504088896341).rounded(.toNearestOrEven)
         var x = x0.addingProduct(n, FloatVector(repeating: -0.693359375))
         x = x.addingProduct(n, FloatVector(repeating: 2.12194440e-4))

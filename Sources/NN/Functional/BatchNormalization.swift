@@ -6,7 +6,8 @@ import Tensors
 ///
 /// Training mode normalises with the batch statistics (biased variance) and returns them so the
 /// caller can update its running estimates; evaluation mode uses the given running statistics.
-/// The backward pass is one fused expression per channel: dx = a·g + b·x + c.
+/// The backward pass takes one pass for the two per-channel sums and one for
+/// dx = a·g + b·x + c, with the ReLU mask applied on the fly.
 public enum BatchNormalization {
     public struct Statistics {
         public let mean: [Float]
@@ -18,16 +19,12 @@ public enum BatchNormalization {
 
     public static func training(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool) -> (Tensor, Statistics) {
         let layout = ChannelLayout(x, op: "batchNorm")
-        precondition(weight.shape == [layout.channels] && bias.shape == [layout.channels],
-                     "batchNorm: weight \(Shape.describe(weight.shape)) and bias \(Shape.describe(bias.shape)) must be [\(layout.channels)]")
+        check(layout, weight, bias)
         let count = Float(layout.perChannel)
         let input = x.storage.pointer
-        let mean = layout.channelSums(input, nil) { v, _, _ in v }.map { $0 / count }
+        let mean = layout.sums(input, input, input, PlainSum()).0.map { $0 / count }
         let variance = mean.withUnsafeBufferPointer { m in
-            layout.channelSums(input, nil) { v, _, c in
-                let d = v - layout.vector(m.baseAddress!, at: c)
-                return d * d
-            }
+            layout.sums(input, input, input, CenteredSquares(layout: layout, mean: m.baseAddress!)).0
         }.map { $0 / count }
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
@@ -42,6 +39,7 @@ public enum BatchNormalization {
     public static func evaluation(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
                                   epsilon: Float, fusedReLU: Bool) -> Tensor {
         let layout = ChannelLayout(x, op: "batchNorm")
+        check(layout, weight, bias)
         let mean = runningMean.scalars
         let inverseDeviation = runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() }
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
@@ -51,6 +49,11 @@ public enum BatchNormalization {
         }
     }
 
+    private static func check(_ layout: ChannelLayout, _ weight: Tensor, _ bias: Tensor) {
+        precondition(weight.shape == [layout.channels] && bias.shape == [layout.channels],
+                     "batchNorm: weight \(Shape.describe(weight.shape)) and bias \(Shape.describe(bias.shape)) must be [\(layout.channels)]")
+    }
+
     /// y = x·scale + shift per channel, then max(y, 0) when fused with ReLU.
     private static func normalize(_ x: Tensor, layout: ChannelLayout, weight: Tensor, bias: Tensor, mean: [Float],
                                   inverseDeviation: [Float], relu: Bool) -> Tensor {
@@ -58,12 +61,11 @@ public enum BatchNormalization {
         let scale = (0..<layout.channels).map { gamma[$0] * inverseDeviation[$0] }
         let shift = (0..<layout.channels).map { beta[$0] - mean[$0] * scale[$0] }
         let output = Tensor(uninitializedShape: x.shape, format: x.format)
-        let floor = FloatVector(repeating: relu ? 0 : -.infinity)
+        let input = x.storage.pointer
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in
-                layout.channelMap(x.storage.pointer, nil, output.storage.pointer) { v, _, c in
-                    pointwiseMax(v * layout.vector(s.baseAddress!, at: c) + layout.vector(t.baseAddress!, at: c), floor)
-                }
+                layout.map(input, input, input, into: output.storage.pointer,
+                           Affine(layout: layout, scale: s.baseAddress!, shift: t.baseAddress!, floor: relu ? 0 : -.infinity))
             }
         }
         return output
@@ -72,14 +74,9 @@ public enum BatchNormalization {
     private static func backward(_ gradient: Tensor, x: Tensor, y: Tensor, layout: ChannelLayout, weight: Tensor,
                                  mean: [Float], inverseDeviation: [Float], relu: Bool, batchStatistics: Bool,
                                  needs: [Bool]) -> [Tensor?] {
-        var g = gradient
-        if relu {
-            g = gradient.zipped(y) { g, y in g.replacing(with: 0, where: y .<= 0) }
-        }
-        let gp = g.storage.pointer, xp = x.storage.pointer
-        let sumG = layout.channelSums(gp, nil) { v, _, _ in v }
-        let sumGCentered = mean.withUnsafeBufferPointer { m in
-            layout.channelSums(gp, xp) { g, x, c in g * (x - layout.vector(m.baseAddress!, at: c)) }
+        let gp = gradient.storage.pointer, yp = y.storage.pointer, xp = x.storage.pointer
+        let (sumG, sumGCentered) = mean.withUnsafeBufferPointer { m in
+            layout.sums(gp, yp, xp, GradientSums(layout: layout, mean: m.baseAddress!, relu: relu))
         }
         let gamma = weight.scalars
         var gradientInput: Tensor?
@@ -97,15 +94,65 @@ public enum BatchNormalization {
             }
             let result = Tensor(uninitializedShape: x.shape, format: x.format)
             a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in
-                layout.channelMap(gp, xp, result.storage.pointer) { g, x, channel in
-                    (g * layout.vector(a.baseAddress!, at: channel)).addingProduct(x, layout.vector(b.baseAddress!, at: channel))
-                        + layout.vector(c.baseAddress!, at: channel)
-                }
+                layout.map(gp, yp, xp, into: result.storage.pointer,
+                           GradientInput(layout: layout, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, relu: relu))
             } } }
             gradientInput = result
         }
         let gradientWeight = needs[1] ? Tensor(zip(sumGCentered, inverseDeviation).map(*), shape: [layout.channels]) : nil
         let gradientBias = needs[2] ? Tensor(sumG, shape: [layout.channels]) : nil
         return [gradientInput, gradientWeight, gradientBias]
+    }
+
+    // MARK: Kernels
+
+    private struct PlainSum: ChannelPairKernel {
+        @inline(__always)
+        func callAsFunction(_ x: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> (FloatVector, FloatVector) {
+            (x, FloatVector())
+        }
+    }
+
+    private struct CenteredSquares: ChannelPairKernel {
+        let layout: ChannelLayout
+        let mean: UnsafePointer<Float>
+        @inline(__always)
+        func callAsFunction(_ x: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> (FloatVector, FloatVector) {
+            let d = x - layout.vector(mean, at: channel)
+            return (d * d, FloatVector())
+        }
+    }
+
+    private struct Affine: ChannelKernel {
+        let layout: ChannelLayout
+        let scale, shift: UnsafePointer<Float>
+        let floor: Float
+        @inline(__always)
+        func callAsFunction(_ x: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> FloatVector {
+            VectorMath.maximum(layout.vector(shift, at: channel).addingProduct(x, layout.vector(scale, at: channel)), FloatVector(repeating: floor))
+        }
+    }
+
+    /// (Σ g', Σ g'·(x − mean)) with g' the gradient masked by the ReLU output when fused.
+    private struct GradientSums: ChannelPairKernel {
+        let layout: ChannelLayout
+        let mean: UnsafePointer<Float>
+        let relu: Bool
+        @inline(__always)
+        func callAsFunction(_ g: FloatVector, _ y: FloatVector, _ x: FloatVector, channel: Int) -> (FloatVector, FloatVector) {
+            let masked = relu ? g.replacing(with: 0, where: y .<= 0) : g
+            return (masked, masked * (x - layout.vector(mean, at: channel)))
+        }
+    }
+
+    private struct GradientInput: ChannelKernel {
+        let layout: ChannelLayout
+        let a, b, c: UnsafePointer<Float>
+        let relu: Bool
+        @inline(__always)
+        func callAsFunction(_ g: FloatVector, _ y: FloatVector, _ x: FloatVector, channel: Int) -> FloatVector {
+            let masked = relu ? g.replacing(with: 0, where: y .<= 0) : g
+            return (masked * layout.vector(a, at: channel)).addingProduct(x, layout.vector(b, at: channel)) + layout.vector(c, at: channel)
+        }
     }
 }

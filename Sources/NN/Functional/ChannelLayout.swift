@@ -1,6 +1,21 @@
 import Kernels
 import Tensors
 
+/// A per-channel computation on up to three same-layout operands, one vector at a time. Kernels
+/// are structs rather than closures so that the loops below are specialised for each of them and
+/// the kernel inlines into the vector loop (a closure would cost an indirect call per vector).
+protocol ChannelKernel {
+    /// `channel` is the first channel of the vector when lanes run over channels (channels-last)
+    /// and the vector's single channel otherwise; `ChannelLayout.vector(_:at:)` reads
+    /// per-channel parameters accordingly.
+    func callAsFunction(_ a: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> FloatVector
+}
+
+/// Like `ChannelKernel`, producing two values to accumulate at once (one pass, two sums).
+protocol ChannelPairKernel {
+    func callAsFunction(_ a: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> (FloatVector, FloatVector)
+}
+
 /// A tensor seen as (outer, channels, inner) for per-channel work: (N·H·W, C, 1) for
 /// channels-last images, (N, C, H·W) for contiguous ones, (N, C, 1) for feature vectors.
 struct ChannelLayout {
@@ -23,126 +38,116 @@ struct ChannelLayout {
     /// Elements per channel.
     var perChannel: Int { outer * inner }
 
-    /// Per-channel sums of f(x, y, channel) over a tensor (and an optional second one of the
-    /// same layout), vectorised across channels or across the inner extent. The partial sums of
-    /// each thread are combined in a fixed order, so results depend only on the thread count.
-    func channelSums(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?,
-                     _ f: (FloatVector, FloatVector, Int) -> FloatVector) -> [Float] {
-        let width = FloatVector.scalarCount
-        let channels = channels, inner = inner, outer = outer
-        if inner == 1 {
-            let parts = max(1, min(Threads.count, outer * channels / VectorLoops.parallelThreshold))
-            var partials = [Float](repeating: 0, count: parts * channels)
-            partials.withUnsafeMutableBufferPointer { partial in
-                let base = partial.baseAddress!
-                withoutActuallyEscaping(f) { f in
-                    Parallel.run(parts: parts) { part in
-                        let rows = (outer * part / parts)..<(outer * (part + 1) / parts)
-                        let out = base + part * channels
-                        var block = 0
-                        while block < channels {
-                            let lanes = min(width, channels - block)
-                            var total = FloatVector()
-                            for row in rows {
-                                let offset = row * channels + block
-                                let a = lanes == width ? VectorLoops.load(x + offset) : VectorLoops.loadPartial(x + offset, lanes)
-                                let b = y.map { lanes == width ? VectorLoops.load($0 + offset) : VectorLoops.loadPartial($0 + offset, lanes) } ?? a
-                                var value = f(a, b, block)
-                                if lanes < width { for lane in lanes..<width { value[lane] = 0 } }
-                                total += value
-                            }
-                            VectorLoops.storePartial(total, out + block, lanes)
-                            block += width
-                        }
-                    }
-                }
-            }
-            var sums = [Float](repeating: 0, count: channels)
-            for part in 0..<parts { for c in 0..<channels { sums[c] += partials[part * channels + c] } }
-            return sums
-        }
-        var sums = [Float](repeating: 0, count: channels)
-        sums.withUnsafeMutableBufferPointer { result in
-            let out = result.baseAddress!
-            withoutActuallyEscaping(f) { f in
-                Parallel.forRanges(channels, minimumChunk: max(1, VectorLoops.parallelThreshold / max(1, perChannel))) { range in
-                    for c in range {
-                        var total = FloatVector()
-                        for n in 0..<outer {
-                            let plane = (n * channels + c) * inner
-                            var i = 0
-                            while i < inner {
-                                let lanes = min(width, inner - i)
-                                let a = lanes == width ? VectorLoops.load(x + plane + i) : VectorLoops.loadPartial(x + plane + i, lanes)
-                                let b = y.map { lanes == width ? VectorLoops.load($0 + plane + i) : VectorLoops.loadPartial($0 + plane + i, lanes) } ?? a
-                                var value = f(a, b, c)
-                                if lanes < width { for lane in lanes..<width { value[lane] = 0 } }
-                                total += value
-                                i += width
-                            }
-                        }
-                        out[c] = total.sum()
-                    }
-                }
-            }
-        }
-        return sums
-    }
-
-    /// out = f(x, y, channel) elementwise, where the channel argument is the first channel of
-    /// the vector when inner == 1 (lanes run over channels) and the channel itself otherwise.
-    func channelMap(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
-                    _ f: (FloatVector, FloatVector, Int) -> FloatVector) {
-        let width = FloatVector.scalarCount
-        let channels = channels, inner = inner
-        withoutActuallyEscaping(f) { f in
-            if inner == 1 {
-                Parallel.forRanges(outer, minimumChunk: max(1, VectorLoops.parallelThreshold / max(1, channels))) { rows in
-                    for row in rows {
-                        var block = 0
-                        while block < channels {
-                            let offset = row * channels + block
-                            let lanes = min(width, channels - block)
-                            if lanes == width {
-                                let b = y.map { VectorLoops.load($0 + offset) } ?? FloatVector()
-                                VectorLoops.store(f(VectorLoops.load(x + offset), b, block), out + offset)
-                            } else {
-                                let b = y.map { VectorLoops.loadPartial($0 + offset, lanes) } ?? FloatVector()
-                                VectorLoops.storePartial(f(VectorLoops.loadPartial(x + offset, lanes), b, block), out + offset, lanes)
-                            }
-                            block += width
-                        }
-                    }
-                }
-            } else {
-                Parallel.forRanges(outer * channels, minimumChunk: max(1, VectorLoops.parallelThreshold / max(1, inner))) { planes in
-                    for planeIndex in planes {
-                        let c = planeIndex % channels
-                        let plane = planeIndex * inner
-                        var i = 0
-                        while i < inner {
-                            let lanes = min(width, inner - i)
-                            if lanes == width {
-                                let b = y.map { VectorLoops.load($0 + plane + i) } ?? FloatVector()
-                                VectorLoops.store(f(VectorLoops.load(x + plane + i), b, c), out + plane + i)
-                            } else {
-                                let b = y.map { VectorLoops.loadPartial($0 + plane + i, lanes) } ?? FloatVector()
-                                VectorLoops.storePartial(f(VectorLoops.loadPartial(x + plane + i, lanes), b, c), out + plane + i, lanes)
-                            }
-                            i += width
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// A per-channel parameter as the vector the kernels combine with data at `channel`: the
-    /// channels block starting there (inner == 1) or that channel's value in every lane.
+    /// A per-channel parameter as the vector that meets data at `channel`.
     @inline(__always)
     func vector(_ values: UnsafePointer<Float>, at channel: Int) -> FloatVector {
         if inner != 1 { return FloatVector(repeating: values[channel]) }
         let lanes = min(FloatVector.scalarCount, channels - channel)
         return lanes == FloatVector.scalarCount ? VectorLoops.load(values + channel) : VectorLoops.loadPartial(values + channel, lanes)
+    }
+
+    /// Visits every vector of the tensor as (offset, lanes, channel) within one thread's share:
+    /// rows of channel blocks for channels-last, runs along a plane otherwise.
+    @inline(__always)
+    private func forEachVector(rows: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+        let width = FloatVector.scalarCount
+        if inner == 1 {
+            for row in rows {
+                var block = 0
+                while block < channels {
+                    body(row * channels + block, min(width, channels - block), block)
+                    block += width
+                }
+            }
+        } else {
+            for plane in rows {
+                let channel = plane % channels
+                var i = 0
+                while i < inner {
+                    body(plane * inner + i, min(width, inner - i), channel)
+                    i += width
+                }
+            }
+        }
+    }
+
+    /// Units of parallel work: rows (channels-last) or (n, c) planes.
+    private var units: Int { inner == 1 ? outer : outer * channels }
+    private var unitLength: Int { inner == 1 ? channels : inner }
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Float>, _ lanes: Int) -> FloatVector {
+        lanes == FloatVector.scalarCount ? VectorLoops.load(pointer) : VectorLoops.loadPartial(pointer, lanes)
+    }
+
+    /// out = kernel(a, b, c) elementwise.
+    func map<K: ChannelKernel>(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                               into out: UnsafeMutablePointer<Float>, _ kernel: K) {
+        Parallel.forRanges(units, minimumChunk: max(1, VectorLoops.parallelThreshold / max(1, unitLength))) { rows in
+            forEachVector(rows: rows) { offset, lanes, channel in
+                let value = kernel(Self.load(a + offset, lanes), Self.load(b + offset, lanes), Self.load(c + offset, lanes), channel: channel)
+                if lanes == FloatVector.scalarCount { VectorLoops.store(value, out + offset) } else { VectorLoops.storePartial(value, out + offset, lanes) }
+            }
+        }
+    }
+
+    /// Per-channel sums of both outputs of `kernel(a, b, c)`. Each thread sums its share into its
+    /// own slots and the shares are combined in a fixed order: results depend only on the thread count.
+    func sums<K: ChannelPairKernel>(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                                    _ kernel: K) -> ([Float], [Float]) {
+        let parts = max(1, min(Threads.count, units * unitLength / VectorLoops.parallelThreshold))
+        let channels = channels, inner = inner
+        // Per part: first sums then second sums; channels-last accumulates lane-wise per block.
+        var partials = [Float](repeating: 0, count: parts * 2 * channels)
+        partials.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Parallel.run(parts: parts) { part in
+                let range = (units * part / parts)..<(units * (part + 1) / parts)
+                let first = base + part * 2 * channels, second = first + channels
+                if inner == 1 {
+                    var block = 0
+                    while block < channels {
+                        let lanes = min(FloatVector.scalarCount, channels - block)
+                        var s0 = FloatVector(), s1 = FloatVector()
+                        for row in range {
+                            let offset = row * channels + block
+                            let (x, y) = kernel(Self.load(a + offset, lanes), Self.load(b + offset, lanes), Self.load(c + offset, lanes), channel: block)
+                            s0 += x
+                            s1 += y
+                        }
+                        VectorLoops.storePartial(s0, first + block, lanes)
+                        VectorLoops.storePartial(s1, second + block, lanes)
+                        block += FloatVector.scalarCount
+                    }
+                } else {
+                    for plane in range {
+                        let channel = plane % channels
+                        var s0 = FloatVector(), s1 = FloatVector()
+                        var i = 0
+                        while i < inner {
+                            let lanes = min(FloatVector.scalarCount, inner - i)
+                            var (x, y) = kernel(Self.load(a + plane * inner + i, lanes), Self.load(b + plane * inner + i, lanes),
+                                                Self.load(c + plane * inner + i, lanes), channel: channel)
+                            if lanes < FloatVector.scalarCount {
+                                for lane in lanes..<FloatVector.scalarCount { x[lane] = 0; y[lane] = 0 }
+                            }
+                            s0 += x
+                            s1 += y
+                            i += FloatVector.scalarCount
+                        }
+                        first[channel] += s0.sum()
+                        second[channel] += s1.sum()
+                    }
+                }
+            }
+        }
+        var first = [Float](repeating: 0, count: channels), second = first
+        for part in 0..<parts {
+            for channel in 0..<channels {
+                first[channel] += partials[part * 2 * channels + channel]
+                second[channel] += partials[part * 2 * channels + channels + channel]
+            }
+        }
+        return (first, second)
     }
 }

@@ -7,8 +7,7 @@ extension Tensor {
     public static func residualReLU(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "residualReLU: shapes \(Shape.describe(a.shape)) and \(Shape.describe(b.shape)) differ")
         let right = b.converted(to: a.format)
-        let zero = FloatVector()
-        let output = a.zipped(right) { pointwiseMax($0 + $1, zero) }
+        let output = a.zipped(right) { VectorMath.maximum($0 + $1, FloatVector()) }
         return .differentiable("residualReLU", inputs: [a, right], output: output) { g, needs in
             let masked = g.converted(to: output.format).zipped(output) { g, y in g.replacing(with: 0, where: y .<= 0) }
             return [needs[0] ? masked : nil, needs[1] ? masked : nil]

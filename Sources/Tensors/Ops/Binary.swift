@@ -28,9 +28,10 @@ extension Tensor {
         }
     }
 
-    /// Elementwise maximum; where the operands tie, each gets half the gradient (as PyTorch).
+    /// Elementwise maximum, NaN if either operand is; where the operands tie, each gets half the
+    /// gradient (as PyTorch).
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let y = a.broadcasted(with: b, op: "maximum") { pointwiseMax($0, $1) }
+        let y = a.broadcasted(with: b, op: "maximum") { VectorMath.maximum($0, $1).replacing(with: $1, where: $1 .!= $1) }
         return .differentiable("maximum", inputs: [a, b], output: y) { g, needs in
             let weightA = a.broadcasted(with: b, op: "maximum") { x, y in
                 FloatVector(repeating: 0).replacing(with: 1, where: x .> y).replacing(with: 0.5, where: x .== y)
@@ -40,9 +41,10 @@ extension Tensor {
         }
     }
 
-    /// Elementwise minimum; where the operands tie, each gets half the gradient (as PyTorch).
+    /// Elementwise minimum, NaN if either operand is; where the operands tie, each gets half the
+    /// gradient (as PyTorch).
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let y = a.broadcasted(with: b, op: "minimum") { pointwiseMin($0, $1) }
+        let y = a.broadcasted(with: b, op: "minimum") { VectorMath.minimum($0, $1).replacing(with: $1, where: $1 .!= $1) }
         return .differentiable("minimum", inputs: [a, b], output: y) { g, needs in
             let weightA = a.broadcasted(with: b, op: "minimum") { x, y in
                 FloatVector(repeating: 0).replacing(with: 1, where: x .< y).replacing(with: 0.5, where: x .== y)

@@ -64,8 +64,7 @@ extension Tensor {
     }
 
     public func relu() -> Tensor {
-        let zero = FloatVector(repeating: 0)
-        return .differentiable("relu", input: self, output: mapped { pointwiseMax($0, zero) }) { g in
+        .differentiable("relu", input: self, output: mapped { VectorMath.maximum($0, FloatVector()) }) { g in
             g.zipped(self) { g, x in g.replacing(with: 0, where: x .<= 0) }
         }
     }
@@ -88,7 +87,7 @@ extension Tensor {
     public func clamped(lower: Float = -.infinity, upper: Float = .infinity) -> Tensor {
         precondition(lower <= upper, "clamped: lower bound \(lower) exceeds upper bound \(upper)")
         let low = FloatVector(repeating: lower), high = FloatVector(repeating: upper)
-        let y = mapped { pointwiseMin(pointwiseMax($0, low), high) }
+        let y = mapped { VectorMath.minimum(VectorMath.maximum($0, low), high) }
         return .differentiable("clamped", input: self, output: y) { g in
             g.zipped(self) { g, x in g.replacing(with: 0, where: (x .< low) .| (x .> high)) }
         }
