@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Whole-file and file-prefix reads straight into `[UInt8]`, with failures as `DatasetError`s.
+///
+/// Plain POSIX reads into an array's own storage: no Foundation `Data` in between, so a 150 MB
+/// CIFAR file is read once, not copied again.
+enum FileBytes {
+    /// The whole file.
+    static func read(_ path: String) throws -> [UInt8] {
+        try read(path, limit: nil)
+    }
+
+    /// At most the first `limit` bytes (the whole file when `limit` is nil).
+    static func read(_ path: String, limit: Int?) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw openError(path, errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw DatasetError(.malformed, path: path, systemError(errno)) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw DatasetError(.malformed, path: path, "is not a regular file")
+        }
+        let size = Int(status.st_size)
+        let wanted = min(size, limit ?? size)
+        var failure: Int32 = 0
+        var filled = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            while filled < wanted {
+                let got = systemRead(descriptor, buffer.baseAddress! + filled, wanted - filled)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
+            }
+            initialized = filled
+        }
+        if failure != 0 { throw DatasetError(.malformed, path: path, byteOffset: filled, "read failed: \(systemError(failure))") }
+        if filled < wanted { throw DatasetError(.truncated, path: path, byteOffset: filled, "file shrank while being read") }
+        return bytes
+    }
+
+    /// True when `path` names a directory.
+    static func isDirectory(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// True when `path` names a regular file.
+    static func isFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Throws `.missing` unless `path` is a directory.
+    static func requireDirectory(_ path: String, _ what: String) throws {
+        guard isDirectory(path) else {
+            throw DatasetError(.missing, path: path, FileBytes.isFile(path) ? "\(what) is a file, expected a directory" : "\(what) not found")
+        }
+    }
+
+    private static func openError(_ path: String, _ code: Int32) -> DatasetError {
+        code == ENOENT || code == ENOTDIR
+            ? DatasetError(.missing, path: path, "file not found")
+            : DatasetError(.malformed, path: path, "cannot open: \(systemError(code))")
+    }
+
+    private static func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.read(descriptor, buffer, count)
+        #else
+        Darwin.read(descriptor, buffer, count)
+        #endif
+    }
+
+    static func systemError(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

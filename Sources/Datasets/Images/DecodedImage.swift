@@ -1,0 +1,89 @@
+/// An image decoded from a file: interleaved RGB bytes (HWC), the decoders' native layout. Views
+/// into it (`ImageView.interleaved`) let transforms read it without reordering.
+public struct DecodedImage: Sendable {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    /// Rows of `width` pixels of `channels` bytes.
+    public let pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height * channels,
+                     "DecodedImage: \(pixels.count) bytes do not hold \(height)x\(width)x\(channels)")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+
+    public func withView<Result>(_ body: (ImageView) throws -> Result) rethrows -> Result {
+        try pixels.withUnsafeBufferPointer { buffer in
+            try body(.interleaved(buffer.baseAddress!, channels: channels, height: height, width: width))
+        }
+    }
+}
+
+/// The container formats an image folder may hold, told apart by their first bytes rather than
+/// the file extension (ImageNet's training set has a PNG named `.JPEG`).
+public enum ImageFormat: String, Sendable {
+    case jpeg, png
+
+    init?(signature bytes: [UInt8]) {
+        if bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF {
+            self = .jpeg
+        } else if bytes.count >= 8 && bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            self = .png
+        } else {
+            return nil
+        }
+    }
+}
+
+/// Decoding of whole files into RGB.
+public enum ImageDecoder {
+    /// Decodes the JPEG or PNG file at `path` to 8-bit RGB. Grey, palette and alpha images are
+    /// converted (alpha composited onto black). Throws `.unreadableImage` naming the file.
+    public static func decode(fileAt path: String) throws -> DecodedImage {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path)
+        } catch let error as DatasetError {
+            throw DatasetError(error.kind == .missing ? .missing : .unreadableImage, path: path, error.reason)
+        }
+        return try decode(bytes, path: path)
+    }
+
+    /// Decodes JPEG or PNG bytes; `path` is only used in error messages.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> DecodedImage {
+        switch ImageFormat(signature: bytes) {
+        case .jpeg: return try JPEGCodec.decode(bytes, path: path)
+        case .png: return try PNGCodec.decode(bytes, path: path)
+        case nil: throw DatasetError(.unreadableImage, path: path, byteOffset: 0, "neither a JPEG nor a PNG file (unknown signature)")
+        }
+    }
+
+    /// Checks the start of an image file without decoding the pixels: the signature and the
+    /// header (format, width, height). Reads only the first few kilobytes unless the header lies
+    /// further in (a JPEG with a large EXIF block).
+    public static func header(fileAt path: String) throws -> (format: ImageFormat, width: Int, height: Int) {
+        do {
+            var bytes = try FileBytes.read(path, limit: 16 << 10)
+            guard let format = ImageFormat(signature: bytes) else {
+                throw DatasetError(.unreadableImage, path: path, byteOffset: 0, bytes.isEmpty ? "empty file" : "neither a JPEG nor a PNG file (unknown signature)")
+            }
+            do {
+                return try header(bytes, format: format, path: path)
+            } catch where bytes.count == 16 << 10 {
+                bytes = try FileBytes.read(path)
+                return try header(bytes, format: format, path: path)
+            }
+        } catch let error as DatasetError where error.kind != .unreadableImage {
+            throw DatasetError(.unreadableImage, path: path, error.reason)
+        }
+    }
+
+    private static func header(_ bytes: [UInt8], format: ImageFormat, path: String) throws -> (format: ImageFormat, width: Int, height: Int) {
+        let size = format == .jpeg ? try JPEGCodec.header(bytes, path: path) : try PNGCodec.header(bytes, path: path)
+        return (format, size.width, size.height)
+    }
+}
