@@ -2,7 +2,7 @@ import MultiProxy
 import NN
 import Tensors
 
-/// Every backbone by name, assembled with a head.
+/// Every backbone by name, assembled with any head.
 public enum ModelZoo {
     public struct UnknownModel: Error, CustomStringConvertible {
         public let name: String
@@ -10,23 +10,39 @@ public enum ModelZoo {
         public var description: String { "unknown model \(name); choose one of: \(ModelZoo.names.joined(separator: ", "))" }
     }
 
-    public static let names = ["resnet20", "resnet110"]
-
-    /// The input resolution a backbone is built for.
-    public static func inputSize(of name: String) -> Int { 32 }
-
-    public static func backbone(_ name: String, inputChannels: Int = 3, generator: inout RandomGenerator) throws -> any Backbone {
-        switch name {
-        case "resnet20": return CIFARResNet(depth: 20, inputChannels: inputChannels, generator: &generator)
-        case "resnet110": return CIFARResNet(depth: 110, inputChannels: inputChannels, generator: &generator)
-        default: throw UnknownModel(name: name)
-        }
+    /// A backbone family member: how to build it and the input it is made for.
+    public struct Entry: Sendable {
+        public let name: String
+        /// Side of the square input the architecture is designed for (32 for CIFAR, 224 for ImageNet).
+        public let inputSize: Int
+        /// State-dict prefix of the head: "head" for CIFAR models, "" for torchvision's ImageNet models.
+        public let headPrefix: String
+        let build: @Sendable (_ inputChannels: Int, _ generator: inout RandomGenerator) -> any Backbone
     }
 
-    /// A backbone with a GAP-FC head for `classes` classes.
-    public static func classifier(_ name: String, classes: Int, inputChannels: Int = 3, generator: inout RandomGenerator) throws -> ImageClassifier {
-        let backbone = try backbone(name, inputChannels: inputChannels, generator: &generator)
-        let head = GlobalAveragePoolingHead(channels: backbone.featureChannels, classes: classes, generator: &generator)
-        return ImageClassifier(backbone: backbone, head: head, headPrefix: "head")
+    public static let entries: [Entry] = [
+        Entry(name: "resnet20", inputSize: 32, headPrefix: "head") { CIFARResNet(depth: 20, inputChannels: $0, generator: &$1) },
+        Entry(name: "resnet110", inputSize: 32, headPrefix: "head") { CIFARResNet(depth: 110, inputChannels: $0, generator: &$1) },
+    ]
+
+    public static var names: [String] { entries.map(\.name) }
+
+    public static func entry(_ name: String) throws -> Entry {
+        guard let entry = entries.first(where: { $0.name == name }) else { throw UnknownModel(name: name) }
+        return entry
+    }
+
+    /// The input resolution a backbone is built for.
+    public static func inputSize(of name: String) throws -> Int { try entry(name).inputSize }
+
+    /// A backbone with the configured head for `classes` classes.
+    public static func classifier(_ name: String, head: HeadConfiguration, classes: Int, inputChannels: Int = 3,
+                                  inputSize: Int? = nil, generator: inout RandomGenerator) throws -> ImageClassifier {
+        let entry = try entry(name)
+        let backbone = entry.build(inputChannels, &generator)
+        let side = backbone.featureSize(forInput: inputSize ?? entry.inputSize)
+        let classifierHead = head.makeHead(channels: backbone.featureChannels, height: side, width: side, classes: classes,
+                                           generator: &generator)
+        return ImageClassifier(backbone: backbone, head: classifierHead, headPrefix: entry.headPrefix)
     }
 }

@@ -172,3 +172,41 @@ public enum VectorLoops {
         }
     }
 }
+
+extension VectorLoops {
+    /// A full vector, or the first `lanes` elements zero-padded.
+    @inlinable @inline(__always)
+    public static func loadAny(_ pointer: UnsafePointer<Float>, _ lanes: Int) -> FloatVector {
+        lanes == FloatVector.scalarCount ? load(pointer) : loadPartial(pointer, lanes)
+    }
+
+    @inlinable @inline(__always)
+    public static func loadAny(_ pointer: UnsafeMutablePointer<Float>, _ lanes: Int) -> FloatVector {
+        loadAny(UnsafePointer(pointer), lanes)
+    }
+
+    /// Stores a full vector, or its first `lanes` elements.
+    @inlinable @inline(__always)
+    public static func storeAny(_ value: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        if lanes == FloatVector.scalarCount { store(value, pointer) } else { storePartial(value, pointer, lanes) }
+    }
+
+    /// Σ a[i]·b[i] on the calling thread.
+    @inlinable
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var s0 = FloatVector(), s1 = FloatVector()
+        let width = FloatVector.scalarCount
+        var i = 0
+        while i + 2 * width <= count {
+            s0 = s0.addingProduct(load(a + i), load(b + i))
+            s1 = s1.addingProduct(load(a + i + width), load(b + i + width))
+            i += 2 * width
+        }
+        while i < count {
+            let lanes = Swift.min(width, count - i)
+            s0 = s0.addingProduct(loadAny(a + i, lanes), loadAny(b + i, lanes))
+            i += width
+        }
+        return (s0 + s1).sum()
+    }
+}

@@ -31,6 +31,7 @@ public final class CIFARResNet: Module, Backbone {
     }
 
     public var featureChannels: Int { 64 }
+    public var downsampling: Int { 4 }
 
     public func callAsFunction(_ images: Tensor) -> Tensor {
         layers.reduce(bn(conv(images))) { $1($0) }

@@ -29,3 +29,18 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// An (N, C, H, W) tensor's feature vectors as a contiguous (N, H·W, C) tensor: row j of
+    /// sample n is the C-vector at spatial position j (row-major over H, W). This is exactly the
+    /// channels-last memory, so no copy is made when the tensor is already channels-last.
+    public func spatialVectors() -> Tensor {
+        precondition(rank == 4, "spatialVectors: needs (N, C, H, W), got \(Shape.describe(shape))")
+        let source = converted(to: .channelsLast)
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let output = Tensor(shape: [n, h * w, c], storage: source.storage)
+        return .differentiable("spatialVectors", input: source, output: output) { g in
+            Tensor(shape: [n, c, h, w], storage: g.contiguous().storage, format: .channelsLast)
+        }
+    }
+}

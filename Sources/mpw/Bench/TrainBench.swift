@@ -1,6 +1,7 @@
 import ArgumentParser
 import Kernels
 import Models
+import MultiProxy
 import NN
 import Tensors
 
@@ -26,6 +27,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Untimed warm-up steps.")
     var warmup = 3
 
+    @OptionGroup var heads: HeadOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var output: OutputOptions
 
@@ -40,8 +42,8 @@ struct TrainBench: ParsableCommand {
     func run() throws {
         compute.apply()
         var generator = RandomGenerator(seed: 1)
-        let network = try ModelZoo.classifier(model, classes: classes, generator: &generator)
-        let size = ModelZoo.inputSize(of: model)
+        let network = try ModelZoo.classifier(model, head: heads.configuration, classes: classes, generator: &generator)
+        let size = try ModelZoo.inputSize(of: model)
         let images = Tensor.randomNormal([batch, 3, size, size], generator: &generator)
         let labels = (0..<batch).map { _ in Int32(generator.nextInt(below: classes)) }
         let sgd = SGD(model: network, learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
@@ -62,15 +64,17 @@ struct TrainBench: ParsableCommand {
         let evalStart = Timing.now()
         for _ in 0..<steps { _ = withoutGradients { network(images) } }
         let evalSeconds = Timing.now() - evalStart
+        let iterations = (network.head as? MultiProxyHead)?.statistics.meanIterations
 
         var report = Report()
         report.add("model", "model", model)
-        report.add("head", "head", "gapfc")
+        report.add("head", "head", heads.head.rawValue)
         report.add("batch", "batch", batch)
         report.add("threads", "threads", Threads.count)
         report.add("train_images_per_second", "train images/s", Double(batch * steps) / trainSeconds)
         report.add("eval_images_per_second", "eval images/s", Double(batch * steps) / evalSeconds)
         report.add("peak_rss_bytes", "peak RSS bytes", Timing.peakResidentBytes())
+        if let iterations { report.add("mean_iterations", "mean Sinkhorn iterations (last eval batch)", iterations, decimals: 2) }
         report.print(json: output.json)
     }
 }

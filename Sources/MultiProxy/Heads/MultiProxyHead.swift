@@ -1,0 +1,59 @@
+import NN
+import OptimalTransport
+import Synchronization
+import Tensors
+
+/// A head that represents each of K classes by M proxies and scores a feature map against them
+/// through a matching flow (paper Eq. 5): the Multi-Proxy Wasserstein head with the optimal
+/// transport flow, and the paper's Multi-FC cosine baseline with the cosine flow.
+///
+/// Proxies are initialised as PyTorch initialises a linear layer's weight rows, uniform in
+/// ±1/√d: a proxy plays exactly the role of an FC weight row (with M = 1 and a uniform flow the
+/// head is GAP followed by a bias-free FC), so the FC's well-tested scale carries over. The
+/// per-class bias is off by default, as in the paper (its parameter counts have none).
+public final class MultiProxyHead: Module, ClassificationHead {
+    /// (K, M, d).
+    public let proxies: Parameter
+    public let bias: Parameter?
+    public let flow: MatchingFlow
+    private let lastStatistics = Mutex(MatchingStatistics.none)
+
+    public init(channels: Int, classes: Int, proxiesPerClass: Int, flow: MatchingFlow, bias: Bool = false,
+                generator: inout RandomGenerator) {
+        precondition(channels >= 1 && classes >= 1 && proxiesPerClass >= 1,
+                     "MultiProxyHead: needs positive channels, classes and proxies, got \(channels), \(classes), \(proxiesPerClass)")
+        let bound = 1 / Float(channels).squareRoot()
+        proxies = Parameter(.randomUniform([classes, proxiesPerClass, channels], lower: -bound, upper: bound, generator: &generator),
+                            role: .weight)
+        self.bias = bias ? Parameter(.zeros([classes]), role: .bias) : nil
+        self.flow = flow
+    }
+
+    public var classes: Int { proxies.shape[0] }
+    public var proxiesPerClass: Int { proxies.shape[1] }
+
+    public var name: String {
+        switch flow {
+        case .wasserstein: return "mpw"
+        case .cosine: return "multifc-cosine"
+        case .uniform: return "multifc-uniform"
+        }
+    }
+
+    /// Sinkhorn iteration statistics of the last forward pass (zeros for non-transport flows).
+    public var statistics: MatchingStatistics { lastStatistics.withLock { $0 } }
+
+    public func callAsFunction(_ features: Tensor) -> Tensor {
+        let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow)
+        lastStatistics.withLock { $0 = output.statistics }
+        return bias.map { output.scores + $0.value } ?? output.scores
+    }
+
+    /// The matching flow T for each sample and class, (B, K, H·W, M) with positions row-major over
+    /// (H, W): where each class's proxies attach on the feature map, for visualisation.
+    public func matchingFlow(for features: Tensor) -> Tensor {
+        let output = withoutGradients { ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow) }
+        let (batch, positions) = (features.shape[0], features.shape[2] * features.shape[3])
+        return output.flow.reshaped([batch, positions, classes, proxiesPerClass]).permuted([0, 2, 1, 3])
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import MultiProxy
+import OptimalTransport
+
+extension HeadConfiguration.Kind: ExpressibleByArgument {}
+
+extension SinkhornGradient: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "unrolled": self = .unrolled
+        case "implicit": self = .implicit
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["unrolled", "implicit"] }
+}
+
+/// The head switch and the multi-proxy options, shared by every command that builds a model.
+struct HeadOptions: ParsableArguments {
+    @Option(help: "Classifier head: \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var head: HeadConfiguration.Kind = .mpw
+
+    @Option(help: "Proxies per class M (MPW, Multi-FC average/cosine) or attention maps (WS-DAN).")
+    var proxies = 4
+
+    @Option(help: "Entropic regularisation lambda of the Sinkhorn plan.")
+    var lambda: Float = 0.1
+
+    @Option(name: .customLong("p"), help: "Exponent p of the cost (1 - cos)^p.")
+    var costExponent: Float = 1
+
+    @Option(help: "Sinkhorn stops when the relative L1 change of alpha is below this.")
+    var threshold: Float = 0.1
+
+    @Option(name: .customLong("max-iter"), help: "Sinkhorn iteration cap t_max.")
+    var maximumIterations = 100
+
+    @Option(name: .customLong("grad"), help: "Sinkhorn gradient: unrolled (through the iterations, as the paper) or implicit (at the fixed point).")
+    var gradient: SinkhornGradient = .unrolled
+
+    @Flag(help: "Add a per-class bias to the MPW and Multi-FC cosine scores (the paper has none).")
+    var bias = false
+
+    func validate() throws {
+        if proxies < 1 { throw ValidationError("--proxies must be at least 1, got \(proxies)") }
+        if !(lambda > 0) || !lambda.isFinite { throw ValidationError("--lambda must be a positive number, got \(lambda)") }
+        if !(costExponent >= 1) || !costExponent.isFinite { throw ValidationError("--p must be at least 1, got \(costExponent)") }
+        if !(threshold >= 0) || !threshold.isFinite { throw ValidationError("--threshold must not be negative, got \(threshold)") }
+        if maximumIterations < 1 { throw ValidationError("--max-iter must be at least 1, got \(maximumIterations)") }
+    }
+
+    var configuration: HeadConfiguration {
+        HeadConfiguration(
+            kind: head, proxies: proxies,
+            wasserstein: WassersteinMatching(
+                sinkhorn: SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic),
+                costExponent: costExponent, gradient: gradient),
+            bias: bias)
+    }
+}
