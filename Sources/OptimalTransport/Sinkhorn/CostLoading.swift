@@ -1,0 +1,88 @@
+import Kernels
+
+/// Moves matrices between the caller's row-major memory and the scratch layout (column-major,
+/// rows padded to whole vectors), and forms what each domain iterates on from the cost.
+enum CostLoading {
+    /// Copies an n x m view into `destination` column by column, with `padding` in padding rows.
+    static func loadColumns(_ view: MatrixView, rows: Int, columns: Int, paddedRows: Int, padding: Float,
+                            into destination: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let line = view.base + row * view.rowStride
+            for column in 0..<columns { destination[column * paddedRows + row] = line[column] }
+        }
+        for column in 0..<columns {
+            for row in rows..<paddedRows { destination[column * paddedRows + row] = padding }
+        }
+    }
+
+    /// Copies the real rows of a column-major padded matrix into an n x m view.
+    static func storeRows(_ source: UnsafePointer<Float>, rows: Int, columns: Int, paddedRows: Int,
+                          into view: MutableMatrixView) {
+        for row in 0..<rows {
+            let line = view.base + row * view.rowStride
+            for column in 0..<columns { line[column] = source[column * paddedRows + row] }
+        }
+    }
+
+    /// Copies the cost into `destination` column by column and returns its smallest and largest
+    /// entries. Padding rows are left for `formKernel` / `formScaledCost` to fill.
+    static func transpose(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>,
+                          paddedRows: Int) -> (minimum: Float, maximum: Float) {
+        var minimum = Float.infinity, maximum = -Float.infinity
+        let cost = problem.cost
+        for row in 0..<problem.rows {
+            let line = cost.base + row * cost.rowStride
+            for column in 0..<problem.columns {
+                let value = line[column]
+                destination[column * paddedRows + row] = value
+                minimum = min(minimum, value)
+                maximum = max(maximum, value)
+            }
+        }
+        return (minimum, maximum)
+    }
+
+    /// In place, K = exp(-(C - shift) / lambda). Padding rows get K = 1, which with their zero
+    /// source mass gives alpha = 0 there: they add nothing to K^T alpha and never divide by 0.
+    static func formKernel(_ matrix: UnsafeMutablePointer<Float>, rows: Int, paddedRows: Int, columns: Int,
+                           shift: Float, lambda: Float) {
+        let scale = FloatVector(repeating: -1 / lambda)
+        let offset = FloatVector(repeating: shift)
+        for column in 0..<columns {
+            let line = matrix + column * paddedRows
+            for row in rows..<paddedRows { line[row] = shift }
+            var start = 0
+            while start < paddedRows {
+                VectorLoops.store(VectorMath.exp((VectorLoops.load(line + start) - offset) * scale), line + start)
+                start += FloatVector.scalarCount
+            }
+        }
+    }
+
+    /// In place, C~ = (C - shift) / lambda, the cost in units of lambda. Padding rows get 0.
+    static func formScaledCost(_ matrix: UnsafeMutablePointer<Float>, rows: Int, paddedRows: Int, columns: Int,
+                               shift: Float, lambda: Float) {
+        let scale = FloatVector(repeating: 1 / lambda)
+        let offset = FloatVector(repeating: shift)
+        for column in 0..<columns {
+            let line = matrix + column * paddedRows
+            for row in rows..<paddedRows { line[row] = shift }
+            var start = 0
+            while start < paddedRows {
+                VectorLoops.store((VectorLoops.load(line + start) - offset) * scale, line + start)
+                start += FloatVector.scalarCount
+            }
+        }
+    }
+
+    /// The source masses, zero on padding rows.
+    static func sourceMasses(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>, paddedRows: Int) {
+        for row in 0..<problem.rows { destination[row] = problem.sourceMass(row) }
+        for row in problem.rows..<paddedRows { destination[row] = 0 }
+    }
+
+    /// The target masses.
+    static func targetMasses(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>) {
+        for column in 0..<problem.columns { destination[column] = problem.targetMass(column) }
+    }
+}

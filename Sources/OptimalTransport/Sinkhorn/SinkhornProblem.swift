@@ -1,0 +1,46 @@
+/// One entropic transport problem as the per-problem kernels see it: an n x m cost matrix and its
+/// two marginals, all borrowed from the caller's memory.
+///
+/// Preconditions (the batched `EntropicTransport` API checks them and throws; these kernels do
+/// not, so that a fused caller that builds valid costs by construction pays nothing): costs are
+/// finite and non-negative; marginal entries are finite, positive and each marginal sums to 1.
+public struct SinkhornProblem {
+    /// n, the number of source points (rows of the cost).
+    public var rows: Int
+    /// m, the number of target points (columns of the cost).
+    public var columns: Int
+    public var cost: MatrixView
+    /// n source masses, or nil for the uniform 1/n.
+    public var sourceMarginal: UnsafePointer<Float>?
+    /// m target masses, or nil for the uniform 1/m.
+    public var targetMarginal: UnsafePointer<Float>?
+
+    public init(rows: Int, columns: Int, cost: MatrixView,
+                sourceMarginal: UnsafePointer<Float>? = nil, targetMarginal: UnsafePointer<Float>? = nil) {
+        precondition(rows >= 1 && columns >= 1, "SinkhornProblem: needs at least one row and one column, got \(rows) x \(columns)")
+        precondition(cost.rowStride >= columns, "SinkhornProblem: cost row stride \(cost.rowStride) is shorter than a row of \(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.cost = cost
+        self.sourceMarginal = sourceMarginal
+        self.targetMarginal = targetMarginal
+    }
+
+    @inline(__always)
+    func sourceMass(_ row: Int) -> Float { sourceMarginal?[row] ?? 1 / Float(rows) }
+
+    @inline(__always)
+    func targetMass(_ column: Int) -> Float { targetMarginal?[column] ?? 1 / Float(columns) }
+}
+
+/// What one solve did.
+public struct SinkhornOutcome: Sendable, Equatable {
+    /// Iterations run: each is one alpha update followed by one beta update.
+    public var iterations: Int
+    /// True when the stopping rule was met within the iteration cap.
+    public var converged: Bool
+    /// ||plan 1 - mu||_1 + ||plan^T 1 - nu||_1 of the returned plan, summed in float32.
+    public var marginalError: Float
+    /// The domain the problem was solved in (never `.automatic`).
+    public var domain: SinkhornDomain
+}
