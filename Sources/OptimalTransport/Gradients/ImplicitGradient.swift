@@ -56,7 +56,7 @@ enum ImplicitGradient {
                 total = total.addingProduct(entry, VectorLoops.load(gradientLine + start) - VectorLoops.load(rowRatio + start))
                 start += width
             }
-            right[column] = total.sum()
+            right[column] = total.pairwiseSum
         }
 
         solveSchurComplement(planColumns: planColumns, inverseRowSum: inverseRowSum, right: right,
@@ -128,6 +128,6 @@ enum ImplicitGradient {
             total = total.addingProduct(VectorLoops.load(a + start) * VectorLoops.load(b + start), VectorLoops.load(weight + start))
             start += FloatVector.scalarCount
         }
-        return total.sum()
+        return total.pairwiseSum
     }
 }

@@ -40,7 +40,6 @@ enum UnrolledGradient {
 
     /// Leaves Kbar in `scratch.matrix(1)`; K stays in `scratch.matrix(0)`.
     static func kernelDomain(_ problem: SinkhornProblem, lambda: Float, record: UnrolledRecord, scratch: SinkhornScratch) {
-        let width = FloatVector.scalarCount
         let paddedRows = scratch.paddedRows, columns = scratch.columns
         let kernel = scratch.matrix(0), kernelBar = scratch.matrix(1), planBar = scratch.matrix(2)
         CostLoading.formKernel(kernel, rows: scratch.rows, paddedRows: paddedRows, columns: columns,
@@ -57,7 +56,9 @@ enum UnrolledGradient {
         for iteration in stride(from: last, through: 1, by: -1) {
             let previousBeta = iteration == 1 ? UnsafePointer(ones) : UnsafePointer(record.beta(iteration - 1))
             let beta = record.beta(iteration)
-            recomputeAlpha(kernel: kernel, beta: previousBeta, mu: mu, scratch: scratch, alpha: alpha, inverseU: inverseU)
+            if iteration == last || columns != 4 {
+                recomputeAlpha(kernel: kernel, beta: previousBeta, mu: mu, scratch: scratch, alpha: alpha, inverseU: inverseU)
+            }
             if iteration == last {
                 planTerm(kernel: kernel, planBar: planBar, alpha: alpha, beta: beta, scratch: scratch,
                          kernelBar: kernelBar, alphaBar: alphaBar, betaBar: betaBar)
@@ -65,30 +66,47 @@ enum UnrolledGradient {
                 alphaBar.initialize(repeating: 0, count: paddedRows)
             }
             for column in 0..<columns { vBar[column] = -betaBar[column] * beta[column] * beta[column] / nu[column] }
+            if columns == 4 {
+                let adjoint = adjointStepFourColumns(kernel: kernel, mu: mu, previousBeta: previousBeta, vBar: vBar,
+                                                     alphaBar: alphaBar, kernelBar: kernelBar, scratch: scratch)
+                for column in 0..<4 { betaBar[column] = adjoint[column] }
+            } else {
+                adjointStep(kernel: kernel, previousBeta: previousBeta, vBar: vBar, scratch: scratch,
+                            alpha: alpha, inverseU: inverseU, alphaBar: alphaBar, uBar: uBar, kernelBar: kernelBar)
+                if iteration > 1 {
+                    for column in 0..<columns {
+                        betaBar[column] = dot(kernel + column * paddedRows, uBar, count: paddedRows)
+                    }
+                }
+            }
+        }
+    }
 
-            var start = 0
-            while start < paddedRows {
-                var adjointAlpha = VectorLoops.load(alphaBar + start)
-                for column in 0..<columns {
-                    adjointAlpha = adjointAlpha.addingProduct(VectorLoops.load(kernel + column * paddedRows + start),
-                                                              FloatVector(repeating: vBar[column]))
-                }
-                let currentAlpha = VectorLoops.load(alpha + start)
-                let adjointU = -adjointAlpha * currentAlpha * VectorLoops.load(inverseU + start)
-                VectorLoops.store(adjointU, uBar + start)
-                for column in 0..<columns {
-                    let slot = kernelBar + column * paddedRows + start
-                    let update = (currentAlpha * FloatVector(repeating: vBar[column]))
-                        .addingProduct(adjointU, FloatVector(repeating: previousBeta[column]))
-                    VectorLoops.store(VectorLoops.load(slot) + update, slot)
-                }
-                start += width
+    /// One iteration of the recursion after vbar is known, for any m: alphabar += K vbar,
+    /// ubar = -alphabar o alpha / u, Kbar += alpha vbar^T + ubar beta_{t-1}^T. Leaves ubar for
+    /// betabar_{t-1} = K^T ubar.
+    static func adjointStep(kernel: UnsafePointer<Float>, previousBeta: UnsafePointer<Float>, vBar: UnsafePointer<Float>,
+                            scratch: SinkhornScratch, alpha: UnsafePointer<Float>, inverseU: UnsafePointer<Float>,
+                            alphaBar: UnsafePointer<Float>, uBar: UnsafeMutablePointer<Float>,
+                            kernelBar: UnsafeMutablePointer<Float>) {
+        let paddedRows = scratch.paddedRows, columns = scratch.columns
+        var start = 0
+        while start < paddedRows {
+            var adjointAlpha = VectorLoops.load(alphaBar + start)
+            for column in 0..<columns {
+                adjointAlpha = adjointAlpha.addingProduct(VectorLoops.load(kernel + column * paddedRows + start),
+                                                          FloatVector(repeating: vBar[column]))
             }
-            if iteration > 1 {
-                for column in 0..<columns {
-                    betaBar[column] = dot(kernel + column * paddedRows, uBar, count: paddedRows)
-                }
+            let currentAlpha = VectorLoops.load(alpha + start)
+            let adjointU = -adjointAlpha * currentAlpha * VectorLoops.load(inverseU + start)
+            VectorLoops.store(adjointU, uBar + start)
+            for column in 0..<columns {
+                let slot = kernelBar + column * paddedRows + start
+                let update = (currentAlpha * FloatVector(repeating: vBar[column]))
+                    .addingProduct(adjointU, FloatVector(repeating: previousBeta[column]))
+                VectorLoops.store(VectorLoops.load(slot) + update, slot)
             }
+            start += FloatVector.scalarCount
         }
     }
 
@@ -135,7 +153,7 @@ enum UnrolledGradient {
                 columnSum = columnSum.addingProduct(weighted, currentAlpha)
                 start += width
             }
-            betaBar[column] = columnSum.sum()
+            betaBar[column] = columnSum.pairwiseSum
         }
     }
 
@@ -225,10 +243,10 @@ enum UnrolledGradient {
         while start < scratch.paddedRows {
             var exponent = DoubleLanes.load(logAlpha + start) + scale - DoubleLanes.widen(VectorLoops.load(line + start))
             if let rowOffset { exponent -= DoubleLanes.load(rowOffset + start) }
-            total += body(start, VectorMath.exp(pointwiseMin(DoubleLanes.narrow(exponent), FloatVector())))
+            total += body(start, VectorMath.exp(DoubleLanes.narrow(exponent).lanewiseMinimum(FloatVector())))
             start += FloatVector.scalarCount
         }
-        return total.sum()
+        return total.pairwiseSum
     }
 
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
@@ -238,7 +256,7 @@ enum UnrolledGradient {
             total = total.addingProduct(VectorLoops.load(a + start), VectorLoops.load(b + start))
             start += FloatVector.scalarCount
         }
-        return total.sum()
+        return total.pairwiseSum
     }
 
     /// matrix *= K * factor, elementwise, with K in `scratch.matrix(0)`.

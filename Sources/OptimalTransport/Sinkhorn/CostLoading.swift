@@ -25,21 +25,21 @@ enum CostLoading {
     }
 
     /// Copies the cost into `destination` column by column and returns its smallest and largest
-    /// entries. Padding rows are left for `formKernel` / `formScaledCost` to fill.
+    /// entries. Padding rows hold a copy of a real cost (so the vector minimum and maximum need
+    /// no mask) until `formKernel` / `formScaledCost` replace them.
     static func transpose(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>,
                           paddedRows: Int) -> (minimum: Float, maximum: Float) {
-        var minimum = Float.infinity, maximum = -Float.infinity
-        let cost = problem.cost
-        for row in 0..<problem.rows {
-            let line = cost.base + row * cost.rowStride
-            for column in 0..<problem.columns {
-                let value = line[column]
-                destination[column * paddedRows + row] = value
-                minimum = min(minimum, value)
-                maximum = max(maximum, value)
-            }
+        loadColumns(problem.cost, rows: problem.rows, columns: problem.columns, paddedRows: paddedRows,
+                    padding: problem.cost.base[0], into: destination)
+        var minimum = FloatVector(repeating: .infinity), maximum = FloatVector(repeating: -.infinity)
+        var start = 0
+        while start < paddedRows * problem.columns {
+            let values = VectorLoops.load(destination + start)
+            minimum = minimum.lanewiseMinimum(values)
+            maximum = maximum.lanewiseMaximum(values)
+            start += FloatVector.scalarCount
         }
-        return (minimum, maximum)
+        return (minimum.smallestLane, maximum.largestLane)
     }
 
     /// In place, K = exp(-(C - shift) / lambda). Padding rows get K = 1, which with their zero
@@ -77,12 +77,20 @@ enum CostLoading {
 
     /// The source masses, zero on padding rows.
     static func sourceMasses(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>, paddedRows: Int) {
-        for row in 0..<problem.rows { destination[row] = problem.sourceMass(row) }
-        for row in problem.rows..<paddedRows { destination[row] = 0 }
+        if let masses = problem.sourceMarginal {
+            destination.update(from: masses, count: problem.rows)
+        } else {
+            destination.update(repeating: 1 / Float(problem.rows), count: problem.rows)
+        }
+        (destination + problem.rows).update(repeating: 0, count: paddedRows - problem.rows)
     }
 
     /// The target masses.
     static func targetMasses(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>) {
-        for column in 0..<problem.columns { destination[column] = problem.targetMass(column) }
+        if let masses = problem.targetMarginal {
+            destination.update(from: masses, count: problem.columns)
+        } else {
+            destination.update(repeating: 1 / Float(problem.columns), count: problem.columns)
+        }
     }
 }

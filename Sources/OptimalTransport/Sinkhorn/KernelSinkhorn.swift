@@ -78,10 +78,10 @@ enum KernelSinkhorn {
                     dot = dot.addingProduct(VectorLoops.load(line + start), VectorLoops.load(alpha + start))
                     start += width
                 }
-                beta[column] = nu[column] / dot.sum()
+                beta[column] = nu[column] / dot.pairwiseSum
             }
             history?.advanced(by: (iteration - 1) * columns).update(from: beta, count: columns)
-            if iteration >= 2 && change.sum() < threshold * size.sum() { return (iteration, true) }
+            if iteration >= 2 && change.pairwiseSum < threshold * size.pairwiseSum { return (iteration, true) }
         }
         return (maximumIterations, false)
     }

@@ -41,12 +41,12 @@ extension KernelSinkhorn {
                 dot3 = dot3.addingProduct(k3, updated)
                 start += width
             }
-            scaling = targetMass / SIMD4<Float>(dot0.sum(), dot1.sum(), dot2.sum(), dot3.sum())
+            scaling = targetMass / SIMD4<Float>(dot0.pairwiseSum, dot1.pairwiseSum, dot2.pairwiseSum, dot3.pairwiseSum)
             if let history {
                 let slot = history + (iteration - 1) * 4
                 slot[0] = scaling[0]; slot[1] = scaling[1]; slot[2] = scaling[2]; slot[3] = scaling[3]
             }
-            if iteration >= 2 && change.sum() < threshold * size.sum() {
+            if iteration >= 2 && change.pairwiseSum < threshold * size.pairwiseSum {
                 result = (iteration, true)
                 break
             }

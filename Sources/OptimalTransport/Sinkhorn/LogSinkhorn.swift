@@ -95,7 +95,7 @@ enum LogSinkhorn {
             for column in 0..<columns {
                 let exponent = DoubleVector(repeating: logBeta[column])
                     - DoubleLanes.widen(VectorLoops.load(scaledCost + column * paddedRows + start))
-                largest = pointwiseMax(largest, exponent)
+                largest = largest.lanewiseMaximum(exponent)
             }
             var total = FloatVector()
             for column in 0..<columns {
@@ -120,10 +120,10 @@ enum LogSinkhorn {
             var start = 0
             while start < paddedRows {
                 let exponent = DoubleLanes.load(logAlpha + start) - DoubleLanes.widen(VectorLoops.load(line + start))
-                largestLanes = pointwiseMax(largestLanes, exponent)
+                largestLanes = largestLanes.lanewiseMaximum(exponent)
                 start += width
             }
-            let largest = DoubleVector(repeating: largestLanes.max())
+            let largest = DoubleVector(repeating: largestLanes.largestLane)
             var total = FloatVector()
             start = 0
             while start < paddedRows {
@@ -131,7 +131,7 @@ enum LogSinkhorn {
                 total += VectorMath.exp(DoubleLanes.narrow(exponent - largest))
                 start += width
             }
-            logBeta[column] = logNu[column] - largest[0] - ScalarMath.log(Double(total.sum()))
+            logBeta[column] = logNu[column] - largest[0] - ScalarMath.log(Double(total.pairwiseSum))
         }
     }
 
@@ -144,24 +144,24 @@ enum LogSinkhorn {
         var largestLanes = DoubleVector(repeating: -.infinity)
         var start = 0
         while start < paddedRows {
-            largestLanes = pointwiseMax(largestLanes, DoubleLanes.load(logAlpha + start))
+            largestLanes = largestLanes.lanewiseMaximum(DoubleLanes.load(logAlpha + start))
             start += width
         }
-        let largest = DoubleVector(repeating: largestLanes.max())
+        let largest = DoubleVector(repeating: largestLanes.largestLane)
         var change = FloatVector(), size = FloatVector()
         start = 0
         while start < paddedRows {
             let current = DoubleLanes.load(logAlpha + start)
             let weight = VectorMath.exp(DoubleLanes.narrow(current - largest))
             let difference = DoubleLanes.narrow(DoubleLanes.load(previous + start) - current)
-            var ratioMinusOne = VectorMath.exp(pointwiseMin(difference, FloatVector(repeating: 80))) - 1
+            var ratioMinusOne = VectorMath.exp(difference.lanewiseMinimum(FloatVector(repeating: 80))) - 1
             let small = VectorMath.abs(difference) .< 1e-3
             ratioMinusOne.replace(with: difference.addingProduct(difference * difference, 0.5), where: small)
             change = change.addingProduct(weight, VectorMath.abs(ratioMinusOne))
             size += weight
             start += width
         }
-        return (change.sum(), size.sum())
+        return (change.pairwiseSum, size.pairwiseSum)
     }
 
     /// P_ij = exp(a_i + b_j - C~_ij), column-major, 0 on padding rows. The exponent is clamped
@@ -177,7 +177,7 @@ enum LogSinkhorn {
             while start < paddedRows {
                 let exponent = DoubleLanes.load(logAlpha + start) + logScale
                     - DoubleLanes.widen(VectorLoops.load(scaledCost + offset + start))
-                VectorLoops.store(VectorMath.exp(pointwiseMin(DoubleLanes.narrow(exponent), FloatVector())),
+                VectorLoops.store(VectorMath.exp(DoubleLanes.narrow(exponent).lanewiseMinimum(FloatVector())),
                                   planColumns + offset + start)
                 start += width
             }

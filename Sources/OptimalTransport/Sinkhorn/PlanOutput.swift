@@ -21,7 +21,7 @@ enum PlanOutput {
             rowError += VectorMath.abs(rowSum - VectorLoops.load(sourceMass + start))
             start += width
         }
-        var error = rowError.sum()
+        var error = rowError.pairwiseSum
         for column in 0..<scratch.columns {
             error += abs(VectorLoops.sum(planColumns + column * paddedRows, count: paddedRows) - targetMass[column])
         }
@@ -42,8 +42,8 @@ enum PlanOutput {
         }
     }
 
-    /// destination[i] = transform(source[i]) for i < count, a vector at a time; `source` is a
-    /// padded scratch vector, so reading whole vectors past `count` is safe.
+    /// destination[i] = transform(source[i]) for i < count, a vector at a time; the last partial
+    /// vector is padded with 1, a harmless argument for every transform used here.
     @inline(__always)
     static func store(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>,
                       _ transform: (FloatVector) -> FloatVector) {
@@ -54,7 +54,8 @@ enum PlanOutput {
             start += width
         }
         if start < count {
-            VectorLoops.storePartial(transform(VectorLoops.load(source + start)), destination + start, count - start)
+            let rest = count - start
+            VectorLoops.storePartial(transform(VectorLoops.loadPartial(source + start, rest, padding: 1)), destination + start, rest)
         }
     }
 }

@@ -25,12 +25,6 @@ public struct SinkhornProblem {
         self.sourceMarginal = sourceMarginal
         self.targetMarginal = targetMarginal
     }
-
-    @inline(__always)
-    func sourceMass(_ row: Int) -> Float { sourceMarginal?[row] ?? 1 / Float(rows) }
-
-    @inline(__always)
-    func targetMass(_ column: Int) -> Float { targetMarginal?[column] ?? 1 / Float(columns) }
 }
 
 /// What one solve did.
