@@ -4,7 +4,7 @@
 final class Thumbnailer {
     let size: Int
     private let resized = ScratchBuffer<UInt8>()
-    private let rows = ScratchBuffer<Float>()
+    private let rows = ScratchBuffer<UInt8>()
 
     init(size: Int) {
         self.size = size

@@ -1,53 +1,62 @@
-/// Bilinear resampling with PIL's semantics, which torchvision uses for PIL images and, with
-/// `antialias=True` (the default since 0.17), for tensors: pixel centres at half-integers, and
-/// when shrinking the triangle filter widens by the scale factor, so every source pixel
-/// contributes (antialiasing) instead of aliasing as a plain 4-tap bilinear would.
+/// Bilinear resampling identical to PIL's `Image.resize(..., BILINEAR)`, which torchvision uses
+/// for PIL images (and approximates for tensors with `antialias=True`, its default since 0.17):
+/// pixel centres at half-integers, and when shrinking, the triangle filter widens by the scale
+/// factor so every source pixel contributes (antialiasing) instead of aliasing as a plain 4-tap
+/// bilinear would.
 ///
-/// The resampling is separable: rows first into a Float buffer, then columns, rounded to UInt8
-/// once at the end. PIL rounds to 8 bits between the passes, so results may differ from PIL by
-/// one level on some pixels.
+/// Like PIL it is separable (rows, then columns), uses 22-bit fixed-point weights, and rounds to
+/// 8 bits after each pass, so the output matches PIL byte for byte.
 enum BilinearResize {
+    /// PIL's `PRECISION_BITS` for 8-bit images.
+    static let precisionBits = 22
+
     /// Filter taps for one axis: output index `i` reads `count[i]` inputs from `start[i]` with
-    /// weights `weights[i * taps ..< i * taps + count[i]]`, which sum to one.
+    /// fixed-point weights `weights[i * taps ..< i * taps + count[i]]`.
     struct Coefficients {
         var start: [Int] = []
         var count: [Int] = []
-        var weights: [Float] = []
+        var weights: [Int32] = []
         var taps = 0
 
-        /// PIL's `precompute_coeffs` for the bilinear (triangle, support 1) filter.
+        /// PIL's `precompute_coeffs` for the bilinear (triangle, support 1) filter, then its
+        /// `normalize_coeffs_8bpc`.
         init(inputSize: Int, outputSize: Int) {
             let scale = Double(inputSize) / Double(outputSize)
             let filterScale = max(scale, 1)
             let support = filterScale
             taps = Int(support.rounded(.up)) * 2 + 1
-            weights = [Float](repeating: 0, count: outputSize * taps)
+            weights = [Int32](repeating: 0, count: outputSize * taps)
+            var raw = [Double](repeating: 0, count: taps)
             for output in 0..<outputSize {
                 let center = (Double(output) + 0.5) * scale
                 let first = max(Int(center - support + 0.5), 0)
-                let last = min(Int(center + support + 0.5), inputSize)
-                var raw: [Double] = []
-                for input in first..<max(first, last) {
-                    raw.append(max(0, 1 - abs((Double(input) - center + 0.5) / filterScale)))
+                let used = min(Int(center + support + 0.5), inputSize) - first
+                var total = 0.0
+                for tap in 0..<used {
+                    raw[tap] = max(0, 1 - abs((Double(first + tap) - center + 0.5) / filterScale))
+                    total += raw[tap]
                 }
-                let total = raw.reduce(0, +)
-                for (tap, weight) in raw.enumerated() {
-                    weights[output * taps + tap] = Float(total > 0 ? weight / total : 0)
+                for tap in 0..<used {
+                    let weight = total > 0 ? raw[tap] / total : 0
+                    let fixed = weight * Double(1 << BilinearResize.precisionBits)
+                    weights[output * taps + tap] = Int32(fixed < 0 ? fixed - 0.5 : fixed + 0.5)
                 }
                 start.append(first)
-                count.append(raw.count)
+                count.append(max(0, used))
             }
         }
     }
 
-    /// Resamples `source` to `height`x`width` into planar UInt8 `output`.
+    /// Resamples `source` to `height`x`width` into planar UInt8 `output`; `rows` holds the
+    /// intermediate image after the horizontal pass.
     static func resize(_ source: ImageView, height: Int, width: Int, into output: ScratchBuffer<UInt8>,
-                       rows: ScratchBuffer<Float>) -> ImageView {
+                       rows: ScratchBuffer<UInt8>) -> ImageView {
         let horizontal = Coefficients(inputSize: source.width, outputSize: width)
         let vertical = Coefficients(inputSize: source.height, outputSize: height)
         let channels = source.channels
         let intermediate = rows.reserve(channels * source.height * width)
         let result = output.reserve(channels * height * width)
+        let rounding = Int32(1) << Int32(precisionBits - 1)
         horizontal.weights.withUnsafeBufferPointer { weights in
             for channel in 0..<channels {
                 for row in 0..<source.height {
@@ -56,35 +65,39 @@ enum BilinearResize {
                     for column in 0..<width {
                         let tapWeights = weights.baseAddress! + column * horizontal.taps
                         let first = input + horizontal.start[column] * source.columnStride
-                        var sum: Float = 0
+                        var sum = rounding
                         for tap in 0..<horizontal.count[column] {
-                            sum += tapWeights[tap] * Float(first[tap * source.columnStride])
+                            sum &+= tapWeights[tap] &* Int32(first[tap * source.columnStride])
                         }
-                        destination[column] = sum
+                        destination[column] = clip(sum)
                     }
                 }
             }
         }
-        var accumulator = [Float](repeating: 0, count: width)
+        var sums = [Int32](repeating: 0, count: width)
         vertical.weights.withUnsafeBufferPointer { weights in
-            accumulator.withUnsafeMutableBufferPointer { sums in
+            sums.withUnsafeMutableBufferPointer { sums in
                 for channel in 0..<channels {
                     let plane = intermediate + channel * source.height * width
                     for row in 0..<height {
-                        for column in 0..<width { sums[column] = 0 }
+                        for column in 0..<width { sums[column] = rounding }
                         for tap in 0..<vertical.count[row] {
                             let weight = weights[row * vertical.taps + tap]
                             let input = plane + (vertical.start[row] + tap) * width
-                            for column in 0..<width { sums[column] += weight * input[column] }
+                            for column in 0..<width { sums[column] &+= weight &* Int32(input[column]) }
                         }
                         let destination = result + (channel * height + row) * width
-                        for column in 0..<width {
-                            destination[column] = UInt8(min(255, max(0, sums[column] + 0.5)))
-                        }
+                        for column in 0..<width { destination[column] = clip(sums[column]) }
                     }
                 }
             }
         }
         return .planar(result, channels: channels, height: height, width: width)
+    }
+
+    /// PIL's `clip8`: the fixed-point sum shifted down and clamped to 0...255.
+    @inline(__always)
+    private static func clip(_ sum: Int32) -> UInt8 {
+        UInt8(truncatingIfNeeded: min(255, max(0, sum >> Int32(precisionBits))))
     }
 }

@@ -13,9 +13,9 @@ public struct CutMix: Sendable, Equatable {
     public enum Pairing: String, Sendable, CaseIterable {
         /// The authors' code: one decision, one lambda, one box and one permutation of the batch
         /// for the whole batch.
-        case perBatch
+        case perBatch = "per-batch"
         /// Each sample decides, draws its own lambda, box and partner (any sample of the batch).
-        case perSample
+        case perSample = "per-sample"
     }
 
     public var probability: Double

@@ -10,7 +10,7 @@ final class SampleTransformer {
     private let scale: [Float]
     private let offset: [Float]
     private let buffers = [ScratchBuffer<UInt8>(), ScratchBuffer<UInt8>()]
-    private let resizeRows = ScratchBuffer<Float>()
+    private let resizeRows = ScratchBuffer<UInt8>()
 
     init(transform: Transform, outputChannels: Int) {
         steps = transform.steps

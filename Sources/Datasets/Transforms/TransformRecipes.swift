@@ -5,9 +5,9 @@ extension Transform {
         /// Keep 1×28×28: the network's stem takes one channel and its pooling adapts to 28x28.
         case none
         /// Pad 2 zero pixels on every side to 1×32×32 (the network's stem takes one channel).
-        case padTo32
+        case padTo32 = "pad-to-32"
         /// Pad to 32x32 and repeat the grey channel three times: the unmodified CIFAR network.
-        case padTo32RGB
+        case padTo32RGB = "pad-to-32-rgb"
 
         /// The steps that come before the augmentation; empty for 3-channel datasets.
         public func steps(channels: Int) -> [TransformStep] {
