@@ -6,6 +6,18 @@ enum CostLoading {
     /// Copies an n x m view into `destination` column by column, with `padding` in padding rows.
     static func loadColumns(_ view: MatrixView, rows: Int, columns: Int, paddedRows: Int, padding: Float,
                             into destination: UnsafeMutablePointer<Float>) {
+        if columns == 4 {
+            var first = 0
+            while first < paddedRows {
+                let block = FourColumnBlocks.transposed(FourColumnBlocks.loadRows(view, first: first, rows: rows, padding: padding))
+                VectorLoops.store(block.0, destination + first)
+                VectorLoops.store(block.1, destination + paddedRows + first)
+                VectorLoops.store(block.2, destination + 2 * paddedRows + first)
+                VectorLoops.store(block.3, destination + 3 * paddedRows + first)
+                first += FloatVector.scalarCount
+            }
+            return
+        }
         for row in 0..<rows {
             let line = view.base + row * view.rowStride
             for column in 0..<columns { destination[column * paddedRows + row] = line[column] }
@@ -18,6 +30,16 @@ enum CostLoading {
     /// Copies the real rows of a column-major padded matrix into an n x m view.
     static func storeRows(_ source: UnsafePointer<Float>, rows: Int, columns: Int, paddedRows: Int,
                           into view: MutableMatrixView) {
+        if columns == 4 {
+            var first = 0
+            while first < rows {
+                let block = (VectorLoops.load(source + first), VectorLoops.load(source + paddedRows + first),
+                             VectorLoops.load(source + 2 * paddedRows + first), VectorLoops.load(source + 3 * paddedRows + first))
+                FourColumnBlocks.storeRows(FourColumnBlocks.untransposed(block), view, first: first, rows: rows)
+                first += FloatVector.scalarCount
+            }
+            return
+        }
         for row in 0..<rows {
             let line = view.base + row * view.rowStride
             for column in 0..<columns { line[column] = source[column * paddedRows + row] }

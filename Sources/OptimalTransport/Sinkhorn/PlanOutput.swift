@@ -23,7 +23,13 @@ enum PlanOutput {
         }
         var error = rowError.pairwiseSum
         for column in 0..<scratch.columns {
-            error += abs(VectorLoops.sum(planColumns + column * paddedRows, count: paddedRows) - targetMass[column])
+            var columnSum = FloatVector()
+            start = 0
+            while start < paddedRows {
+                columnSum += VectorLoops.load(planColumns + column * paddedRows + start)
+                start += width
+            }
+            error += abs(columnSum.pairwiseSum - targetMass[column])
         }
         CostLoading.storeRows(planColumns, rows: scratch.rows, columns: scratch.columns, paddedRows: paddedRows, into: plan)
         return error

@@ -7,7 +7,7 @@ import Kernels
 /// (`paddedRows`, a multiple of 16), so a column is `paddedRows / 16` vector loads and the padding
 /// lanes are arranged to carry no mass. Besides the float regions there are a few double
 /// vectors for the log domain's potentials (see `withDoubleVectors`). For the sizes the head uses
-/// (n <= 64, m = 4) the whole buffer is under 6 KB and stays in L1 for all the iterations of the
+/// (n <= 64, m = 4) the whole buffer is about 6.5 KB and stays in L1 for all the iterations of the
 /// problem.
 struct SinkhornScratch {
     static let matrixRegions = 3
@@ -48,8 +48,6 @@ struct SinkhornScratch {
     private static func doubleCount(paddedRows: Int, paddedColumns: Int) -> Int {
         doubleRowVectorRegions * paddedRows + doubleColumnVectorRegions * paddedColumns
     }
-
-    var blocks: Int { paddedRows / FloatVector.scalarCount }
 
     /// A column-major paddedRows x columns matrix region, `index` in 0..<3.
     func matrix(_ index: Int) -> UnsafeMutablePointer<Float> {
