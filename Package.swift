@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "MultiProxyTests", dependencies: ["MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )

@@ -5,6 +5,6 @@ struct MPW: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpw",
         abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, benchmark.",
-        subcommands: [Bench.self, DataCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, DemoCommand.self, Bench.self, DataCommand.self, ModelsCommand.self]
     )
 }

@@ -67,8 +67,10 @@ import Tensors
         #expect(cosine.learningRate(atEpoch: 0) == 0.1)
         #expect(abs(cosine.learningRate(atEpoch: 5) - 0.05) < 1e-7)
         #expect(cosine.learningRate(atEpoch: 10) < 1e-9)
-        let warm = LinearWarmup(epochs: 2, then: ConstantSchedule(base: 0.4))
-        #expect(abs(warm.learningRate(atEpoch: 1) - 0.2) < 1e-7)
+        let warm = LinearWarmup(epochs: 2, stepsPerEpoch: 10, then: ConstantSchedule(base: 0.4))
+        #expect(abs(warm.learningRate(atEpoch: 0) - 0.02) < 1e-7)
+        #expect(abs(warm.learningRate(atEpoch: 0.95) - 0.2) < 1e-7)
+        #expect(warm.learningRate(atEpoch: 1.95) == 0.4)
         #expect(warm.learningRate(atEpoch: 3) == 0.4)
     }
 }

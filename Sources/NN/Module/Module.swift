@@ -54,7 +54,14 @@ open class Module {
     public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
 
     /// Every module in the tree, this one first.
-    public var modules: [Module] { [self] + namedChildren.flatMap { $0.module.modules } }
+    public var modules: [Module] { namedModules().map(\.module) }
+
+    /// Every module in the tree with its dotted path ("" for this one), depth first.
+    public func namedModules() -> [(name: String, module: Module)] {
+        [("", self)] + namedChildren.flatMap { childName, child in
+            child.namedModules().map { ($0.name.isEmpty ? childName : "\(childName).\($0.name)", $0.module) }
+        }
+    }
 
     /// Switches this module and all its children between training and evaluation behaviour
     /// (batch statistics and dropout in training; running statistics and identity in evaluation).

@@ -47,21 +47,25 @@ public struct CosineSchedule: LearningRateSchedule {
     public var description: String { "cosine over \(epochs) epochs" }
 }
 
-/// Linear warm-up from base/warmupEpochs·(step fraction) to the wrapped schedule's rate over the
-/// first `epochs`, then the wrapped schedule.
+/// Linear warm-up over the first `epochs`: step s (counting from 1) of `stepsPerEpoch`-step
+/// epochs runs at s / (epochs · stepsPerEpoch) of the wrapped schedule's rate, so the very first
+/// step already moves; afterwards the wrapped schedule applies unchanged.
 public struct LinearWarmup: LearningRateSchedule {
     public let epochs: Double
+    public let stepsPerEpoch: Int
     public let schedule: any LearningRateSchedule
 
-    public init(epochs: Double, then schedule: any LearningRateSchedule) {
+    public init(epochs: Double, stepsPerEpoch: Int, then schedule: any LearningRateSchedule) {
         self.epochs = epochs
+        self.stepsPerEpoch = max(stepsPerEpoch, 1)
         self.schedule = schedule
     }
 
     public func learningRate(atEpoch progress: Double) -> Float {
         let target = schedule.learningRate(atEpoch: progress)
         guard epochs > 0, progress < epochs else { return target }
-        return target * Float(max(progress, 0) / epochs)
+        let step = max(progress, 0) * Double(stepsPerEpoch) + 1
+        return target * Float(min(1, step / (epochs * Double(stepsPerEpoch))))
     }
 
     public var description: String { "\(epochs)-epoch linear warm-up, then \(schedule)" }

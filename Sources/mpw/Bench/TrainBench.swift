@@ -68,7 +68,7 @@ struct TrainBench: ParsableCommand {
 
         var report = Report()
         report.add("model", "model", model)
-        report.add("head", "head", heads.head.rawValue)
+        report.add("head", "head", heads.head)
         report.add("batch", "batch", batch)
         report.add("threads", "threads", Threads.count)
         report.add("train_images_per_second", "train images/s", Double(batch * steps) / trainSeconds)

@@ -2,24 +2,10 @@ import ArgumentParser
 import MultiProxy
 import OptimalTransport
 
-extension HeadConfiguration.Kind: ExpressibleByArgument {}
-
-extension SinkhornGradient: ExpressibleByArgument {
-    public init?(argument: String) {
-        switch argument {
-        case "unrolled": self = .unrolled
-        case "implicit": self = .implicit
-        default: return nil
-        }
-    }
-
-    public static var allValueStrings: [String] { ["unrolled", "implicit"] }
-}
-
 /// The head switch and the multi-proxy options, shared by every command that builds a model.
 struct HeadOptions: ParsableArguments {
     @Option(help: "Classifier head: \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var head: HeadConfiguration.Kind = .mpw
+    var head = HeadConfiguration.Kind.mpw.rawValue
 
     @Option(help: "Proxies per class M (MPW, Multi-FC average/cosine) or attention maps (WS-DAN).")
     var proxies = 4
@@ -37,12 +23,16 @@ struct HeadOptions: ParsableArguments {
     var maximumIterations = 100
 
     @Option(name: .customLong("grad"), help: "Sinkhorn gradient: unrolled (through the iterations, as the paper) or implicit (at the fixed point).")
-    var gradient: SinkhornGradient = .unrolled
+    var gradient = "unrolled"
 
     @Flag(help: "Add a per-class bias to the MPW and Multi-FC cosine scores (the paper has none).")
     var bias = false
 
     func validate() throws {
+        if HeadConfiguration.Kind(rawValue: head) == nil {
+            throw ValidationError("--head \(head) is not a head; choose one of \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !["unrolled", "implicit"].contains(gradient) { throw ValidationError("--grad must be unrolled or implicit, got \(gradient)") }
         if proxies < 1 { throw ValidationError("--proxies must be at least 1, got \(proxies)") }
         if !(lambda > 0) || !lambda.isFinite { throw ValidationError("--lambda must be a positive number, got \(lambda)") }
         if !(costExponent >= 1) || !costExponent.isFinite { throw ValidationError("--p must be at least 1, got \(costExponent)") }
@@ -52,10 +42,10 @@ struct HeadOptions: ParsableArguments {
 
     var configuration: HeadConfiguration {
         HeadConfiguration(
-            kind: head, proxies: proxies,
+            kind: HeadConfiguration.Kind(rawValue: head) ?? .mpw, proxies: proxies,
             wasserstein: WassersteinMatching(
                 sinkhorn: SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic),
-                costExponent: costExponent, gradient: gradient),
+                costExponent: costExponent, gradient: gradient == "implicit" ? .implicit : .unrolled),
             bias: bias)
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Models
+import NN
+import Tensors
+
+/// A training checkpoint: one safetensors file holding the model's state dict (`model.*`), the
+/// optimizer's momentum buffers (`optimizer.momentum.*`), and in its metadata the run
+/// configuration and the `TrainingState`. Written atomically (temp file, fsync, rename).
+public enum Checkpoint {
+    public static let format = "mpw-checkpoint-1"
+
+    public struct Contents {
+        public let configuration: TrainingConfiguration
+        public let state: TrainingState
+        public let file: SafeTensorsFile
+    }
+
+    public static func write(to url: URL, model: Module, optimizer: SGD?, configuration: TrainingConfiguration,
+                             state: TrainingState) throws {
+        var writer = SafeTensorsWriter(metadata: [
+            "format": format,
+            "config": configuration.json(),
+            "state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self),
+        ])
+        model.write(to: &writer, prefix: "model.")
+        for (name, value) in optimizer?.stateDict() ?? [] { writer.add("optimizer.\(name)", value) }
+        try writer.write(to: url)
+    }
+
+    /// Reads a checkpoint's configuration and state; the tensors are loaded by `restore`.
+    public static func read(_ url: URL) throws -> Contents {
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard file.metadata["format"] == format, let config = file.metadata["config"], let state = file.metadata["state"] else {
+            throw ConfigurationError("\(url.path): not an mpw checkpoint (no \(format) metadata)")
+        }
+        let decoded: TrainingState
+        do {
+            decoded = try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8))
+        } catch {
+            throw ConfigurationError("\(url.path): the stored training state cannot be read (\(error))")
+        }
+        return Contents(configuration: try TrainingConfiguration.decode(config, source: url.path), state: decoded, file: file)
+    }
+
+    /// Loads the model (and, when given, the optimizer) from a checkpoint read by `read`.
+    public static func restore(_ contents: Contents, model: Module, optimizer: SGD?) throws {
+        try model.load(from: contents.file, prefix: "model.")
+        if let optimizer {
+            var buffers: [String: Tensor] = [:]
+            for name in contents.file.entries.keys where name.hasPrefix("optimizer.") {
+                buffers[String(name.dropFirst("optimizer.".count))] = try contents.file.tensor(name)
+            }
+            try optimizer.load(stateDict: buffers, source: contents.file.path)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Datasets
+import Models
+import MultiProxy
+import Tensors
+
+/// A configuration made concrete: the datasets opened (so a bad path fails before any work), the
+/// transforms chosen and the model built.
+public struct RunSetup {
+    public let configuration: TrainingConfiguration
+    public let kind: DatasetKind
+    public let train: any Dataset
+    public let test: any Dataset
+    public let trainTransform: Transform
+    public let testTransform: Transform
+    /// Side of the square images the network receives.
+    public let inputSize: Int
+    /// Channels the network's stem takes: the dataset's own (1 for grey images, unless the
+    /// adaptation repeats them to 3).
+    public let inputChannels: Int
+
+    public var classes: Int { train.classNames.count }
+
+    public init(_ configuration: TrainingConfiguration) throws {
+        guard let kind = DatasetKind(rawValue: configuration.dataset) else {
+            throw ConfigurationError("--dataset \(configuration.dataset): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let adaptation = Transform.GreyscaleAdaptation(rawValue: configuration.greyscaleAdaptation) else {
+            throw ConfigurationError("--greyscale \(configuration.greyscaleAdaptation): expected one of \(Transform.GreyscaleAdaptation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard kind.splits.contains(.train) else {
+            throw ConfigurationError("--dataset \(kind.rawValue) is a test set only; train on cifar10 and evaluate with `mpw eval --dataset cifar10.1`")
+        }
+        _ = try ModelZoo.entry(configuration.model)
+        _ = try configuration.head.configuration()
+        self.configuration = configuration
+        self.kind = kind
+        train = try kind.open(directory: configuration.dataDirectory, split: .train).prefix(configuration.limitTrain)
+        test = try kind.open(directory: configuration.dataDirectory, split: .test).prefix(configuration.limitTest)
+        guard train.count > 0, test.count > 0 else {
+            throw ConfigurationError("the training or test split is empty (\(train.count) and \(test.count) images after --limit-train/--limit-test)")
+        }
+        let cutMix = configuration.cutMix ? CutMix() : nil
+        trainTransform = Transform.standard(for: kind, training: true, channels: train.channels, cutMix: cutMix, adaptation: adaptation)
+        testTransform = Transform.standard(for: kind, training: false, channels: test.channels, adaptation: adaptation)
+        let sampleShape = try trainTransform.outputShape(for: train)
+        inputSize = sampleShape.height
+        inputChannels = sampleShape.channels
+    }
+
+    /// The network, initialised from the run's seed.
+    public func makeModel() throws -> ImageClassifier {
+        var generator = RandomGenerator(seed: configuration.seed &+ 0x4D50_5700)
+        return try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: classes,
+                                       inputChannels: inputChannels, inputSize: inputSize, generator: &generator)
+    }
+}

@@ -1,0 +1,76 @@
+import Datasets
+import Foundation
+
+/// Everything that defines a training run, fully resolved. It is written to config.json and into
+/// every checkpoint, so a run can be resumed or evaluated without repeating any flag.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    // Data.
+    public var dataset: String
+    public var dataDirectory: String?
+    public var limitTrain: Int?
+    public var limitTest: Int?
+    /// How 1x28x28 datasets meet the 32x32 networks (see `Transform.GreyscaleAdaptation`).
+    public var greyscaleAdaptation: String
+    public var cutMix: Bool
+    public var workers: Int
+
+    // Model.
+    public var model: String
+    public var head: HeadSettings
+
+    // Optimisation.
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    public var nesterov: Bool
+    /// False: no weight decay on biases and normalisation parameters.
+    public var decayNormalizationAndBias: Bool
+    public var labelSmoothing: Float
+    public var schedule: ScheduleSpecification
+
+    // Run.
+    public var seed: UInt64
+    public var threads: Int
+
+    public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
+                cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,
+                momentum: Float, weightDecay: Float, nesterov: Bool, decayNormalizationAndBias: Bool, labelSmoothing: Float,
+                schedule: ScheduleSpecification, seed: UInt64, threads: Int) {
+        self.dataset = dataset
+        self.dataDirectory = dataDirectory
+        self.limitTrain = limitTrain
+        self.limitTest = limitTest
+        self.greyscaleAdaptation = greyscaleAdaptation
+        self.cutMix = cutMix
+        self.workers = workers
+        self.model = model
+        self.head = head
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+        self.decayNormalizationAndBias = decayNormalizationAndBias
+        self.labelSmoothing = labelSmoothing
+        self.schedule = schedule
+        self.seed = seed
+        self.threads = threads
+    }
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func decode(_ text: String, source: String) throws -> TrainingConfiguration {
+        do {
+            return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8))
+        } catch {
+            throw ConfigurationError("\(source): the stored run configuration cannot be read (\(error))")
+        }
+    }
+}

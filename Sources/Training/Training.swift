@@ -1,1 +1,0 @@
-// Training: the training loop, checkpoints, metrics and run directories.

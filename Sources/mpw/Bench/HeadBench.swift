@@ -1,0 +1,60 @@
+import ArgumentParser
+import Kernels
+import MultiProxy
+import Tensors
+
+struct HeadBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "head",
+        abstract: "Forward and forward+backward time of one classifier head on random feature maps.",
+        discussion: "Features are non-negative (as after a ReLU) and channels-last, as a backbone hands them over."
+    )
+
+    @Option(help: "Feature maps per batch.")
+    var batch = 128
+
+    @Option(help: "Number of classes K.")
+    var classes = 100
+
+    @Option(help: "Feature channels d.")
+    var dim = 64
+
+    @Option(help: "Feature map side (H = W).")
+    var hw = 8
+
+    @Option(help: "Timed repetitions (median reported).")
+    var repetitions = 20
+
+    @OptionGroup var heads: HeadOptions
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        for (name, value) in [("--batch", batch), ("--classes", classes), ("--dim", dim), ("--hw", hw), ("--repetitions", repetitions)] where value < 1 {
+            throw ValidationError("\(name) must be positive, got \(value)")
+        }
+    }
+
+    func run() throws {
+        compute.apply()
+        var generator = RandomGenerator(seed: 1)
+        let head = heads.configuration.makeHead(channels: dim, height: hw, width: hw, classes: classes, generator: &generator)
+        let features = Tensor.randomUniform([batch, dim, hw, hw], generator: &generator).converted(to: .channelsLast)
+        let seed = Tensor.randomNormal([batch, classes], generator: &generator)
+        let forward = Timing.median(warmup: 3, minimumRuns: repetitions, minimumSeconds: 0) {
+            _ = withoutGradients { head(features) }
+        }
+        let tracked = features.requiringGradient()
+        let forwardBackward = Timing.median(warmup: 3, minimumRuns: repetitions, minimumSeconds: 0) {
+            _ = gradients(of: head(tracked), withRespectTo: [tracked] + head.trainableParameters.map(\.value), seed: seed)
+        }
+        var report = Report()
+        report.add("head", "head", heads.configuration.description)
+        report.add("shape", "features", "\(batch) x \(dim) x \(hw) x \(hw), \(classes) classes")
+        report.add("threads", "threads", Threads.count)
+        report.add("forward_ms", "forward ms", forward * 1e3, decimals: 2)
+        report.add("forward_backward_ms", "forward+backward ms", forwardBackward * 1e3, decimals: 2)
+        report.add("mean_iterations", "mean Sinkhorn iterations", (head as? MultiProxyHead)?.statistics.meanIterations ?? 0, decimals: 2)
+        report.print(json: output.json)
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import Training
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint: top-1, top-5, per-class accuracy and the confusion matrix.",
+        discussion: "The model, head and preprocessing come from the checkpoint. --dataset evaluates on another test set with the same classes, e.g. a CIFAR-10 checkpoint on cifar10.1."
+    )
+
+    @Option(help: "A checkpoint written by mpw train (last.safetensors or best.safetensors).")
+    var checkpoint: String
+
+    @Option(help: "Test set to evaluate on (default: the checkpoint's dataset).")
+    var dataset: String?
+
+    @Option(help: "Its directory (default: the checkpoint's, for the same dataset).")
+    var data: String?
+
+    @Option(help: "Evaluate on the first N test images only.")
+    var limit: Int?
+
+    @Option(help: "Images per batch.")
+    var batch = 256
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be positive, got \(batch)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive, got \(limit)") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
+        let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limit)
+        let report = try Evaluator.evaluate(setup.model, on: setup.dataset, transform: setup.transform, batchSize: batch,
+                                            workers: 2, seed: contents.configuration.seed)
+        if output.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        let configuration = contents.configuration
+        print("\(configuration.model) + \(configuration.head.kind) from \(checkpoint) on \(dataset ?? configuration.dataset) (\(report.samples) images)")
+        print("top-1 \(percent(report.top1))   top-5 \(percent(report.top5))   loss \(format(report.loss, 4))" +
+              (report.meanSinkhornIterations.map { "   Sinkhorn iterations \(format($0, 2))" } ?? ""))
+        let width = max(5, report.classNames.map(\.count).max() ?? 5)
+        print("\nper-class accuracy")
+        for (name, accuracy) in zip(report.classNames, report.perClassAccuracy) {
+            print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (accuracy.map(percent) ?? "-"))
+        }
+        print("\nconfusion matrix (rows: true class, columns: predicted)")
+        let cell = max(5, String(report.confusion.flatMap { $0 }.max() ?? 0).count + 1)
+        print("  " + String(repeating: " ", count: width) + report.classNames.indices.map { String($0).rightAligned(cell) }.joined())
+        for (index, row) in report.confusion.enumerated() {
+            print("  " + "\(index) \(report.classNames[index])".padding(toLength: width, withPad: " ", startingAt: 0) +
+                  row.map { String($0).rightAligned(cell) }.joined())
+        }
+    }
+}
+
