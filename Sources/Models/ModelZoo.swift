@@ -21,8 +21,20 @@ public enum ModelZoo {
     }
 
     public static let entries: [Entry] = [
+        // The paper's CIFAR "ResNet-18" row has ResNet-20's size and cost (0.27M, 41M MACs) with
+        // 8x8 maps; its text's "4x4" would cut the MACs fourfold (`mpw models` shows both).
         Entry(name: "resnet20", inputSize: 32, headPrefix: "head") { CIFARResNet(depth: 20, inputChannels: $0, generator: &$1) },
         Entry(name: "resnet110", inputSize: 32, headPrefix: "head") { CIFARResNet(depth: 110, inputChannels: $0, generator: &$1) },
+        Entry(name: "wrn40_2", inputSize: 32, headPrefix: "head") { WideResNet(depth: 40, widenFactor: 2, inputChannels: $0, generator: &$1) },
+        Entry(name: "wrn28_10", inputSize: 32, headPrefix: "head") { WideResNet(depth: 28, widenFactor: 10, inputChannels: $0, generator: &$1) },
+        // DenseNet-C: the variant whose size matches the paper's "DenseNet-100 (k = 12)" (see DenseNet).
+        Entry(name: "densenet100", inputSize: 32, headPrefix: "head") {
+            DenseNet(depth: 100, growthRate: 12, bottleneck: false, compression: 0.5, inputChannels: $0, generator: &$1)
+        },
+        Entry(name: "pyramidnet200", inputSize: 32, headPrefix: "head") { PyramidNet(depth: 200, alpha: 240, inputChannels: $0, generator: &$1) },
+        Entry(name: "resnet18", inputSize: 224, headPrefix: "") { ImageNetResNet(depth: 18, inputChannels: $0, generator: &$1) },
+        Entry(name: "resnet50", inputSize: 224, headPrefix: "") { ImageNetResNet(depth: 50, inputChannels: $0, generator: &$1) },
+        Entry(name: "resnet101", inputSize: 224, headPrefix: "") { ImageNetResNet(depth: 101, inputChannels: $0, generator: &$1) },
     ]
 
     public static var names: [String] { entries.map(\.name) }
