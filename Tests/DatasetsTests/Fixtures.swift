@@ -98,6 +98,10 @@ enum Fixtures {
         return bytes + Array(header.utf8) + data
     }
 
+    static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+
     static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
         values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
     }

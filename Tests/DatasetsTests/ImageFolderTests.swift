@@ -1,4 +1,5 @@
 import CTurboJPEG
+import CZlib
 import Datasets
 import Foundation
 import Testing
@@ -107,6 +108,25 @@ import TestSupport
         try Fixtures.write(Array(pngBytes.prefix(pngBytes.count - 20)), to: png)
         let pngError = try #require(throws: DatasetError.self) { try dataset.withImage(at: 0) { _ in } }
         #expect(pngError.kind == .unreadableImage && pngError.path == png.path)
+    }
+
+    @Test func hugeDeclaredSizesAreRefusedBeforeAllocating() throws {
+        // A valid PNG header (correct CRC) announcing 100000x100000 RGB pixels.
+        func chunk(_ kind: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(kind.utf8) + data
+            let crc = UInt32(body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })
+            return Fixtures.bigEndian(UInt32(data.count)) + body + Fixtures.bigEndian(crc)
+        }
+        let header = Fixtures.bigEndian(100_000) + Fixtures.bigEndian(100_000) + [8, 2, 0, 0, 0]
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header)
+            + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
+        let error = try #require(throws: DatasetError.self) { try ImageDecoder.decode(png, path: "bomb.png") }
+        #expect(error.kind == .unreadableImage && error.description.contains("pixel limit"), "\(error)")
+        let directory = try TemporaryDirectory()
+        try Fixtures.imageFolder(at: directory.url)
+        try Fixtures.write(png, to: directory.file("dog/bomb.png"))
+        let folder = try #require(throws: DatasetError.self) { try ImageFolderDataset(root: directory.url.path) }
+        #expect(folder.description.contains("dog/bomb.png"))
     }
 
     @Test func missingAndEmptyFoldersAreNamed() throws {

@@ -41,6 +41,21 @@ public enum ImageFormat: String, Sendable {
 
 /// Decoding of whole files into RGB.
 public enum ImageDecoder {
+    /// Images with more pixels are refused before any pixel memory is allocated: PIL's
+    /// decompression-bomb limit (2 × 89,478,485), so a corrupt or hostile header claiming
+    /// 65535×65535 pixels fails with an error instead of exhausting memory.
+    public static let maximumPixels = 178_956_970
+
+    /// Throws unless a `width`×`height` image is within `maximumPixels`.
+    static func checkSize(width: Int, height: Int, path: String) throws {
+        guard width > 0 && height > 0 else {
+            throw DatasetError(.unreadableImage, path: path, "image has no pixels (\(width)x\(height))")
+        }
+        guard width * height <= maximumPixels else {
+            throw DatasetError(.unreadableImage, path: path, "image of \(width)x\(height) pixels exceeds the \(maximumPixels)-pixel limit")
+        }
+    }
+
     /// Decodes the JPEG or PNG file at `path` to 8-bit RGB. Grey, palette and alpha images are
     /// converted (alpha composited onto black). Throws `.unreadableImage` naming the file.
     public static func decode(fileAt path: String) throws -> DecodedImage {
@@ -84,6 +99,7 @@ public enum ImageDecoder {
 
     private static func header(_ bytes: [UInt8], format: ImageFormat, path: String) throws -> (format: ImageFormat, width: Int, height: Int) {
         let size = format == .jpeg ? try JPEGCodec.header(bytes, path: path) : try PNGCodec.header(bytes, path: path)
+        try checkSize(width: size.width, height: size.height, path: path)
         return (format, size.width, size.height)
     }
 }

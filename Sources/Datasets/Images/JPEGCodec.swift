@@ -28,6 +28,7 @@ public enum JPEGCodec {
         guard tjDecompressHeader3(handle, bytes, UInt(bytes.count), &width, &height, &subsampling, &colorspace) == 0 else {
             throw failure(handle, path)
         }
+        try ImageDecoder.checkSize(width: Int(width), height: Int(height), path: path)
         let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let channels = isCMYK ? 4 : 3
         let format = isCMYK ? TJPF_CMYK : TJPF_RGB

@@ -24,6 +24,7 @@ public enum PNGCodec {
         }
         image.format = UInt32(PNG_FORMAT_RGB)
         let width = Int(image.width), height = Int(image.height)
+        try ImageDecoder.checkSize(width: width, height: height, path: path)
         // Zeroed, because libpng composites alpha onto whatever the buffer holds.
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let status = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
