@@ -6,6 +6,11 @@ import Tensors
 /// 8x8x64 feature map for the head. ResNet-20 (n = 3) is the paper's "ResNet-18" row: 0.27M
 /// parameters and 41M multiply-accumulates with a 10-class GAP-FC head.
 ///
+/// The paper's text says that network's last maps are 4x4, not 8x8. No 0.27M-parameter CIFAR
+/// ResNet with 4x4 maps costs 41M: the same convolutions on maps half as wide (a stride-2 stem,
+/// or 16x16 inputs) cost 10.2M, a quarter. The table's figures are of the 8x8 network, so that is
+/// what we build; `mpw models` prints both.
+///
 /// State-dict names follow the reference implementation: `conv`, `bn`, `layers.{i}.c1/b1/c2/b2`,
 /// and `layers.{i}.sc.0/sc.1` for the projection shortcut (1x1 conv with stride, then BN) of
 /// blocks that change shape.

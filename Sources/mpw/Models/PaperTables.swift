@@ -1,3 +1,5 @@
+import Foundation
+
 /// A number as the paper prints it ("0.27M", "255M", "5.25G"), kept as text so our counts can be
 /// shown in the same unit with one more digit.
 struct PaperFigure: ExpressibleByStringLiteral {
