@@ -195,6 +195,17 @@ enum Fixtures {
         return pixels
     }
 
+    /// Overwrites 16 bytes in the middle of a file, keeping its header and its end: for JPEG
+    /// with an early end-of-image marker inside the entropy-coded data, for PNG with bytes that
+    /// break the chunk's CRC.
+    static func damageMiddle(of url: URL) throws {
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let middle = bytes.count / 2
+        let damage: [UInt8] = bytes.starts(with: [0xFF, 0xD8]) ? [0xFF, 0xD9] + Array(repeating: 0, count: 14) : Array(repeating: 0xA5, count: 16)
+        bytes.replaceSubrange(middle..<(middle + damage.count), with: damage)
+        try write(bytes, to: url)
+    }
+
     /// An image folder `root/<class>/...`: class "cat" with two PNGs and one JPEG, class "dog"
     /// with one PNG and one JPEG. Returns (relative path, label, height, width) per file in the
     /// order the dataset must list them.

@@ -93,19 +93,33 @@ import TestSupport
         #expect(skipping.skippedFiles.map { URL(fileURLWithPath: $0).lastPathComponent } == ["broken.jpg", "cut.png", "empty.png"])
     }
 
-    @Test func anImageCorruptBeyondItsHeaderFailsWhenDecodedNamingTheFile() throws {
+    @Test func truncatedImagesAreCaughtWhenOpening() throws {
+        let directory = try TemporaryDirectory()
+        try Fixtures.imageFolder(at: directory.url)
+        for path in ["dog/x.jpg", "cat/a.png"] {
+            let url = directory.file(path)
+            let bytes = [UInt8](try Data(contentsOf: url))
+            try Fixtures.write(Array(bytes.prefix(bytes.count - 20)), to: url)
+        }
+        let error = try #require(throws: DatasetError.self) { try ImageFolderDataset(root: directory.url.path) }
+        #expect(error.description.contains("2 unreadable image files of 5"))
+        #expect(error.description.contains("cat/a.png (truncated: no IEND marker") && error.description.contains("dog/x.jpg (truncated: no EOI marker"))
+        let skipping = try ImageFolderDataset(root: directory.url.path, skipBadImages: true)
+        #expect(skipping.count == 3 && skipping.skippedFiles == [directory.file("cat/a.png").path, directory.file("dog/x.jpg").path])
+    }
+
+    @Test func anImageDamagedInsideFailsWhenDecodedNamingTheFile() throws {
         let directory = try TemporaryDirectory()
         try Fixtures.imageFolder(at: directory.url)
         // A detailed image, so most of the file is entropy-coded data after the header.
-        let path = directory.file("dog/x.jpg")
-        let bytes = try JPEGCodec.encode(Fixtures.interleavedImage(3, height: 96, width: 96), width: 96, height: 96, channels: 3, quality: 95)
-        try Fixtures.write(Array(bytes.prefix(bytes.count * 3 / 4)), to: path)
-        let dataset = try ImageFolderDataset(root: directory.url.path)
-        let error = try #require(throws: DatasetError.self) { try dataset.withImage(at: 3) { _ in } }
-        #expect(error.kind == .unreadableImage && error.path == path.path)
+        let jpeg = directory.file("dog/x.jpg")
+        try Fixtures.write(try JPEGCodec.encode(Fixtures.interleavedImage(3, height: 96, width: 96), width: 96, height: 96, channels: 3, quality: 95), to: jpeg)
+        try Fixtures.damageMiddle(of: jpeg)
         let png = directory.file("cat/a.png")
-        let pngBytes = [UInt8](try Data(contentsOf: png))
-        try Fixtures.write(Array(pngBytes.prefix(pngBytes.count - 20)), to: png)
+        try Fixtures.damageMiddle(of: png)
+        let dataset = try ImageFolderDataset(root: directory.url.path)
+        let jpegError = try #require(throws: DatasetError.self) { try dataset.withImage(at: 3) { _ in } }
+        #expect(jpegError.kind == .unreadableImage && jpegError.path == jpeg.path)
         let pngError = try #require(throws: DatasetError.self) { try dataset.withImage(at: 0) { _ in } }
         #expect(pngError.kind == .unreadableImage && pngError.path == png.path)
     }

@@ -111,8 +111,7 @@ import TestSupport
         let directory = try TemporaryDirectory()
         try Fixtures.imageFolder(at: directory.url)
         let path = directory.file("cat/c.png")
-        let bytes = [UInt8](try Data(contentsOf: path))
-        try Fixtures.write(Array(bytes.prefix(bytes.count - 16)), to: path)
+        try Fixtures.damageMiddle(of: path)
         let dataset = try ImageFolderDataset(root: directory.url.path)
         for workers in [0, 2] {
             let loader = try BatchLoader(dataset: dataset, batchSize: 2, shuffle: false, dropLast: false,

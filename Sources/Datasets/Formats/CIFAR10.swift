@@ -16,11 +16,11 @@ public enum CIFAR10 {
     public static func load(directory: String, split: DatasetSplit) throws -> InMemoryDataset {
         let root = DatasetPaths.descend(directory, into: directoryName)
         try FileBytes.requireDirectory(root, "CIFAR-10 directory")
-        let names = try TextLines.classNames(root + "/batches.meta.txt", expectedCount: 10)
+        let names = try TextLines.classNames(DatasetPaths.join(root, "batches.meta.txt"), expectedCount: 10)
         var pixels: [UInt8] = []
         var labels: [Int32] = []
         for file in split == .train ? trainingFiles : [testFile] {
-            try records.append(fileAt: root + "/" + file, to: &pixels, labels: &labels)
+            try records.append(fileAt: DatasetPaths.join(root, file), to: &pixels, labels: &labels)
         }
         return InMemoryDataset(pixels: pixels, labels: labels, classNames: names, channels: 3, height: 32, width: 32)
     }

@@ -24,11 +24,11 @@ public enum CIFAR100 {
         let root = DatasetPaths.descend(directory, into: directoryName)
         try FileBytes.requireDirectory(root, "CIFAR-100 directory")
         let names = granularity == .fine
-            ? try TextLines.classNames(root + "/fine_label_names.txt", expectedCount: 100)
-            : try TextLines.classNames(root + "/coarse_label_names.txt", expectedCount: 20)
+            ? try TextLines.classNames(DatasetPaths.join(root, "fine_label_names.txt"), expectedCount: 100)
+            : try TextLines.classNames(DatasetPaths.join(root, "coarse_label_names.txt"), expectedCount: 20)
         var pixels: [UInt8] = []
         var labels: [Int32] = []
-        try records(granularity).append(fileAt: root + (split == .train ? "/train.bin" : "/test.bin"),
+        try records(granularity).append(fileAt: DatasetPaths.join(root, split == .train ? "train.bin" : "test.bin"),
                                         to: &pixels, labels: &labels)
         return InMemoryDataset(pixels: pixels, labels: labels, classNames: names, channels: 3, height: 32, width: 32)
     }

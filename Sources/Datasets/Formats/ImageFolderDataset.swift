@@ -4,9 +4,9 @@ import Kernels
 /// Images in the ImageNet (torchvision `ImageFolder`) layout: `root/<class>/.../*.{JPEG,jpg,jpeg,png}`.
 ///
 /// Class indices follow the sorted class folder names and samples the sorted file paths, as in
-/// torchvision. Opening lists the files and checks each one's header (signature, width, height)
-/// in parallel; pixels are decoded only when the loader asks for a sample, on its threads, so a
-/// large folder opens in seconds and never sits in memory decoded.
+/// torchvision. Opening lists the files and checks each one's header and end marker in parallel;
+/// pixels are decoded only when the loader asks for a sample, on its threads, so a large folder
+/// opens quickly and never sits in memory decoded.
 public struct ImageFolderDataset: Dataset {
     public struct Sample: Sendable, Equatable {
         public let path: String
@@ -25,10 +25,10 @@ public struct ImageFolderDataset: Dataset {
     public let samples: [Sample]
     public let skippedFiles: [String]
 
-    /// Scans `root`. Files whose header cannot be read make this throw, naming how many and the
-    /// first few, unless `skipBadImages` is set: then they are left out and listed in
-    /// `skippedFiles`. A file that is corrupt beyond its header fails later, when it is decoded,
-    /// with an error naming it.
+    /// Scans `root`. Files that are not JPEG or PNG, have an unreadable header or are truncated
+    /// (see `ImageDecoder.header(fileAt:)`) make this throw, naming how many and the first few,
+    /// unless `skipBadImages` is set: then they are left out and listed in `skippedFiles`. A file
+    /// damaged inside its compressed data fails later, when it is decoded, with an error naming it.
     public init(root: String, skipBadImages: Bool = false) throws {
         try FileBytes.requireDirectory(root, "image folder")
         let fileManager = FileManager.default

@@ -46,6 +46,34 @@ enum FileBytes {
         return bytes
     }
 
+    /// At most the last `count` bytes.
+    static func readTail(_ path: String, count: Int) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw openError(path, errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw DatasetError(.malformed, path: path, systemError(errno)) }
+        let size = Int(status.st_size)
+        let start = max(0, size - count)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size - start) { buffer, initialized in
+            var filled = 0
+            while filled < buffer.count {
+                let got = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(start + filled))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
+            }
+            initialized = filled
+        }
+        if failure != 0 { throw DatasetError(.malformed, path: path, byteOffset: start, "read failed: \(systemError(failure))") }
+        return bytes
+    }
+
     /// True when `path` names a directory.
     static func isDirectory(_ path: String) -> Bool {
         var status = stat()

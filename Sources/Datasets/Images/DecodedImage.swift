@@ -77,23 +77,43 @@ public enum ImageDecoder {
         }
     }
 
-    /// Checks the start of an image file without decoding the pixels: the signature and the
-    /// header (format, width, height). Reads only the first few kilobytes unless the header lies
-    /// further in (a JPEG with a large EXIF block).
+    /// Checks an image file without decoding the pixels: the signature, the header (format,
+    /// width, height) and the end-of-image marker near the end (JPEG's EOI, PNG's IEND), which
+    /// catches truncated files, the usual damage from an interrupted copy. Reads the first few
+    /// kilobytes (more if the header lies further in, after a large EXIF block) and the last one.
     public static func header(fileAt path: String) throws -> (format: ImageFormat, width: Int, height: Int) {
         do {
             var bytes = try FileBytes.read(path, limit: 16 << 10)
             guard let format = ImageFormat(signature: bytes) else {
                 throw DatasetError(.unreadableImage, path: path, byteOffset: 0, bytes.isEmpty ? "empty file" : "neither a JPEG nor a PNG file (unknown signature)")
             }
+            let size: (format: ImageFormat, width: Int, height: Int)
             do {
-                return try header(bytes, format: format, path: path)
+                size = try header(bytes, format: format, path: path)
             } catch where bytes.count == 16 << 10 {
                 bytes = try FileBytes.read(path)
-                return try header(bytes, format: format, path: path)
+                size = try header(bytes, format: format, path: path)
             }
+            guard hasEndMarker(try FileBytes.readTail(path, count: endSearchBytes), format: format) else {
+                throw DatasetError(.unreadableImage, path: path, "truncated: no \(format == .jpeg ? "EOI" : "IEND") marker in the last \(endSearchBytes) bytes")
+            }
+            return size
         } catch let error as DatasetError where error.kind != .unreadableImage {
             throw DatasetError(.unreadableImage, path: path, error.reason)
+        }
+    }
+
+    /// How far from the end the end-of-image marker may lie; some cameras and tools append a
+    /// little data after it, which decoders ignore.
+    static let endSearchBytes = 1024
+
+    /// True when `tail` holds JPEG's EOI marker (FF D9, which cannot occur inside entropy-coded
+    /// data) or PNG's IEND chunk type.
+    static func hasEndMarker(_ tail: [UInt8], format: ImageFormat) -> Bool {
+        let marker: [UInt8] = format == .jpeg ? [0xFF, 0xD9] : Array("IEND".utf8)
+        guard tail.count >= marker.count else { return false }
+        return (0...(tail.count - marker.count)).contains { start in
+            tail[start..<(start + marker.count)].elementsEqual(marker)
         }
     }
 

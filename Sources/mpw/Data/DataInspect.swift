@@ -12,8 +12,8 @@ struct DataInspect: ParsableCommand {
 
     @OptionGroup var selection: DatasetSelection
 
-    @Option(help: "Split for the statistics and the contact sheet: train or test.")
-    var split: DatasetSplit = .train
+    @Option(help: "Split for the statistics and the contact sheet: train or test (default: train, or the only split).")
+    var split: DatasetSplit?
 
     @Option(help: ArgumentHelp("Images used for the channel statistics (default: all; 2000 for image folders).", valueName: "n"))
     var statsLimit: Int?
@@ -38,6 +38,7 @@ struct DataInspect: ParsableCommand {
     func run() throws {
         compute.apply()
         let kind = selection.dataset
+        let split = self.split ?? kind.splits[0]
         let dataset = try selection.open(split)
         var report = Report()
         report.add("dataset", "dataset", kind.rawValue)
