@@ -16,6 +16,8 @@ import TestSupport
         let upstreamWide = randomTensor([rows, classes * columns], seed: 52)
         let parameters = SinkhornParameters.paper
         let recordCount = Sinkhorn.recordCount(columns: columns, maximumIterations: parameters.maximumIterations)
+        #expect(Sinkhorn.recordCount(rows: rows, columns: columns, maximumIterations: 100, gradient: .unrolled) == 4 + 4 * 100)
+        #expect(Sinkhorn.recordCount(rows: rows, columns: columns, maximumIterations: 100, gradient: .implicit) == 0)
         var scratch = [Float](repeating: .nan, count: Sinkhorn.scratchCount(rows: rows, columns: columns))
         var records = [Float](repeating: .nan, count: classes * recordCount)
         var plans = [Float](repeating: .nan, count: rows * classes * columns)

@@ -49,6 +49,12 @@ public enum Sinkhorn {
         UnrolledRecord.count(columns: columns, maximumIterations: maximumIterations)
     }
 
+    /// Floats of per-problem record a gradient mode needs: the unrolled record, or 0 for the
+    /// implicit gradient (which needs only the plan).
+    public static func recordCount(rows: Int, columns: Int, maximumIterations: Int, gradient: SinkhornGradient) -> Int {
+        gradient == .unrolled ? recordCount(columns: columns, maximumIterations: maximumIterations) : 0
+    }
+
     /// Solves one problem and writes its n x m plan into `plan`.
     ///
     /// - Parameters:
