@@ -8,12 +8,30 @@ extension KernelSinkhorn {
     /// alpha, the change of alpha, and accumulates the four dot products of K^T alpha in four
     /// vector registers, so K is read once per iteration instead of twice and only six
     /// horizontal sums remain per iteration. The iterates are `iterate`'s up to the order of
-    /// float additions in K beta.
+    /// float additions in K beta. With threshold 0 no stop can happen, so the change of alpha is
+    /// not measured at all (a quarter of the vector work of an iteration).
     static func iterateFourColumns(kernel: UnsafePointer<Float>, scratch: SinkhornScratch,
                                    mu: UnsafePointer<Float>, nu: UnsafePointer<Float>,
                                    alpha: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
                                    threshold: Float, maximumIterations: Int,
                                    history: UnsafeMutablePointer<Float>?) -> (iterations: Int, converged: Bool) {
+        if threshold > 0 {
+            return fourColumnLoop(kernel: kernel, scratch: scratch, mu: mu, nu: nu, alpha: alpha, beta: beta,
+                                  threshold: threshold, maximumIterations: maximumIterations, history: history,
+                                  measuresChange: true)
+        }
+        return fourColumnLoop(kernel: kernel, scratch: scratch, mu: mu, nu: nu, alpha: alpha, beta: beta,
+                              threshold: threshold, maximumIterations: maximumIterations, history: history,
+                              measuresChange: false)
+    }
+
+    @inline(__always)
+    private static func fourColumnLoop(kernel: UnsafePointer<Float>, scratch: SinkhornScratch,
+                                       mu: UnsafePointer<Float>, nu: UnsafePointer<Float>,
+                                       alpha: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+                                       threshold: Float, maximumIterations: Int,
+                                       history: UnsafeMutablePointer<Float>?,
+                                       measuresChange: Bool) -> (iterations: Int, converged: Bool) {
         let width = FloatVector.scalarCount
         let paddedRows = scratch.paddedRows
         let column0 = kernel, column1 = kernel + paddedRows, column2 = kernel + 2 * paddedRows, column3 = kernel + 3 * paddedRows
@@ -32,8 +50,10 @@ extension KernelSinkhorn {
                 let k2 = VectorLoops.load(column2 + start), k3 = VectorLoops.load(column3 + start)
                 let kernelTimesBeta = (k0 * beta0).addingProduct(k1, beta1) + (k2 * beta2).addingProduct(k3, beta3)
                 let updated = VectorLoops.load(mu + start) / kernelTimesBeta
-                change += VectorMath.abs(updated - VectorLoops.load(alpha + start))
-                size += updated
+                if measuresChange {
+                    change += VectorMath.abs(updated - VectorLoops.load(alpha + start))
+                    size += updated
+                }
                 VectorLoops.store(updated, alpha + start)
                 dot0 = dot0.addingProduct(k0, updated)
                 dot1 = dot1.addingProduct(k1, updated)
@@ -46,7 +66,7 @@ extension KernelSinkhorn {
                 let slot = history + (iteration - 1) * 4
                 slot[0] = scaling[0]; slot[1] = scaling[1]; slot[2] = scaling[2]; slot[3] = scaling[3]
             }
-            if iteration >= 2 && change.pairwiseSum < threshold * size.pairwiseSum {
+            if measuresChange && iteration >= 2 && change.pairwiseSum < threshold * size.pairwiseSum {
                 result = (iteration, true)
                 break
             }
