@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 
 @main
 struct MPW: ParsableCommand {
@@ -7,4 +8,9 @@ struct MPW: ParsableCommand {
         abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, benchmark.",
         subcommands: [TrainCommand.self, EvalCommand.self, DemoCommand.self, Bench.self, DataCommand.self, ModelsCommand.self]
     )
+
+    static func main() {
+        SpinPolicy.applyBoundedSpinningByRelaunching()
+        main(nil)
+    }
 }

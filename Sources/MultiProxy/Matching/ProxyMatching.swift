@@ -148,13 +148,14 @@ final class Forward: @unchecked Sendable {
         }
     }
 
-    /// Each problem's flow into `flowWeights` and its score, in parallel and in cache.
+    /// Each problem's flow into `flowWeights` (in parallel, each solved in cache), then every
+    /// score Σ w ⊙ S in one vectorised pass over the rows.
     private func solveProblems() {
         let shape = shape, flow = flow
         let columns = shape.columns
         let costBuffer = (cost ?? distance).storage.pointer
-        let similarityBuffer = similarity.storage.pointer, distanceBuffer = distance.storage.pointer
-        let weights = flowWeights.storage.pointer, output = scores.storage.pointer
+        let distanceBuffer = distance.storage.pointer
+        let weights = flowWeights.storage.pointer
         let recordBuffer = records?.storage.pointer, recordLength = recordLength
         var iterations = [Int32](repeating: 0, count: shape.problems)
         var converged = [Bool](repeating: true, count: shape.problems)
@@ -179,20 +180,45 @@ final class Forward: @unchecked Sendable {
                         let value = 1 / Float(shape.positions * shape.proxies)
                         for j in 0..<shape.positions { for m in 0..<shape.proxies { plan.base[j * columns + m] = value } }
                     }
-                    var score: Float = 0
-                    for j in 0..<shape.positions {
-                        for m in 0..<shape.proxies { score += plan.base[j * columns + m] * similarityBuffer[offset + j * columns + m] }
-                    }
-                    output[problem] = score
                 }
             }
         }
+        Forward.blockSums(of: flowWeights, times: similarity, shape: shape, into: scores.storage.pointer)
         if case .wasserstein = flow {
             let total = iterations.reduce(0) { $0 + Int($1) }
             statistics = MatchingStatistics(meanIterations: Double(total) / Double(max(shape.problems, 1)),
                                             maximumIterations: Int(iterations.max() ?? 0),
                                             convergedFraction: Double(converged.filter { $0 }.count) / Double(max(shape.problems, 1)))
             sinkhornMultiplyAccumulates = 2 * total * shape.positions * shape.proxies
+        }
+    }
+
+    /// out[b, k] = Σ_j Σ_m a[b·HW + j, k·M + m] · b[b·HW + j, k·M + m]: each sample's rows are
+    /// multiplied and summed lane-wise into one K·M row, whose groups of M are then added.
+    static func blockSums(of a: Tensor, times b: Tensor, shape: ProblemShape, into out: UnsafeMutablePointer<Float>) {
+        let columns = shape.columns
+        let x = a.storage.pointer, y = b.storage.pointer
+        Parallel.forRanges(shape.batch) { samples in
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+            defer { row.deallocate() }
+            for sample in samples {
+                row.initialize(repeating: 0, count: columns)
+                for j in 0..<shape.positions {
+                    let offset = (sample * shape.positions + j) * columns
+                    var c = 0
+                    while c < columns {
+                        let lanes = min(FloatVector.scalarCount, columns - c)
+                        let product = VectorLoops.loadAny(x + offset + c, lanes) * VectorLoops.loadAny(y + offset + c, lanes)
+                        VectorLoops.storeAny(VectorLoops.loadAny(row + c, lanes) + product, row + c, lanes)
+                        c += FloatVector.scalarCount
+                    }
+                }
+                for k in 0..<shape.classes {
+                    var total: Float = 0
+                    for m in 0..<shape.proxies { total += row[k * shape.proxies + m] }
+                    out[sample * shape.classes + k] = total
+                }
+            }
         }
     }
 
@@ -206,83 +232,33 @@ final class Forward: @unchecked Sendable {
 
     // MARK: Backward
 
-    func backward(_ scoreGradient: Tensor, needs: [Bool]) -> (vectors: Tensor?, proxies: Tensor?) {
-        let shape = shape, flow = flow
-        let (rows, columns) = (shape.rows, shape.columns)
-        // G starts as dL/dcos / (‖x‖·‖p‖) per entry; the pass below adds g·w to make it dL/dS.
-        let combined = Tensor(uninitializedShape: [rows, columns])
-        let g = scoreGradient.storage.pointer
-        let similarityBuffer = similarity.storage.pointer, distanceBuffer = distance.storage.pointer
-        let costBuffer = (cost ?? distance).storage.pointer
-        let weights = flowWeights.storage.pointer, out = combined.storage.pointer
-        let recordBuffer = records?.storage.pointer, recordLength = recordLength
-        let block = shape.positions * shape.proxies
-        let scratchCount = Sinkhorn.scratchCount(rows: shape.positions, columns: shape.proxies) + 2 * block
-        inverseVectorNorms.withUnsafeBufferPointer { vectorNorms in
-            inverseProxyNorms.withUnsafeBufferPointer { proxyNorms in
-                let nx = vectorNorms.baseAddress!, np = proxyNorms.baseAddress!
-                ProblemLoop.run(problems: shape.problems, scratchCount: scratchCount) { problem, scratch in
-                    let offset = shape.blockOffset(problem)
-                    let firstRow = (problem / shape.classes) * shape.positions
-                    let firstColumn = (problem % shape.classes) * shape.proxies
-                    let flowGradient = scratch, cosineGradient = scratch + block, workspace = scratch + 2 * block
-                    let upstream = g[problem]
-                    for j in 0..<shape.positions {
-                        for m in 0..<shape.proxies {
-                            flowGradient[j * shape.proxies + m] = upstream * similarityBuffer[offset + j * columns + m]
-                        }
-                    }
-                    switch flow {
-                    case .wasserstein(let settings):
-                        let costView = MatrixView(costBuffer + offset, rowStride: columns)
-                        let planGradient = MatrixView(flowGradient, rowStride: shape.proxies)
-                        let costGradient = MutableMatrixView(cosineGradient, rowStride: shape.proxies)
-                        switch settings.gradient {
-                        case .unrolled:
-                            Sinkhorn.unrolledCostGradient(SinkhornProblem(rows: shape.positions, columns: shape.proxies, cost: costView),
-                                                          lambda: settings.sinkhorn.lambda, record: recordBuffer! + problem * recordLength,
-                                                          planGradient: planGradient, costGradient: costGradient, scratch: workspace)
-                        case .implicit:
-                            Sinkhorn.implicitCostGradient(plan: MatrixView(weights + offset, rowStride: columns), rows: shape.positions,
-                                                          columns: shape.proxies, lambda: settings.sinkhorn.lambda,
-                                                          planGradient: planGradient, costGradient: costGradient, scratch: workspace)
-                        }
-                        // cost = distance^p and distance = 1 - cos: dcos = -dcost · p · distance^(p-1).
-                        let p = settings.costExponent
-                        for j in 0..<shape.positions {
-                            for m in 0..<shape.proxies {
-                                let d = distanceBuffer[offset + j * columns + m]
-                                let slope = p == 1 ? 1 : p * ScalarMath.pow(d, p - 1)
-                                cosineGradient[j * shape.proxies + m] *= -slope
-                            }
-                        }
-                    case .cosine:
-                        // w = u / Σu with u = 1 + cos: dL/du = (dL/dw - Σ dL/dw ⊙ w) / Σu.
-                        var total: Float = 0, dot: Float = 0
-                        for j in 0..<shape.positions {
-                            for m in 0..<shape.proxies {
-                                total += 2 - distanceBuffer[offset + j * columns + m]
-                                dot += flowGradient[j * shape.proxies + m] * weights[offset + j * columns + m]
-                            }
-                        }
-                        let scale = 1 / max(total, .leastNormalMagnitude)
-                        for index in 0..<block { cosineGradient[index] = (flowGradient[index] - dot) * scale }
-                    case .uniform:
-                        for index in 0..<block { cosineGradient[index] = 0 }
-                    }
-                    for j in 0..<shape.positions {
-                        let rowScale = nx[firstRow + j]
-                        for m in 0..<shape.proxies {
-                            out[offset + j * columns + m] = cosineGradient[j * shape.proxies + m] * rowScale * np[firstColumn + m]
-                        }
-                    }
-                }
-            }
+    /// The per-entry upstream factor g_bk, repeated over the M proxies of class k: row b of a
+    /// (B, K·M) buffer.
+    private func expandedScoreGradient(_ scoreGradient: Tensor) -> Tensor {
+        let shape = shape
+        let expanded = Tensor(uninitializedShape: [shape.batch, shape.columns])
+        let g = scoreGradient.storage.pointer, out = expanded.storage.pointer
+        for sample in 0..<shape.batch {
+            for c in 0..<shape.columns { out[sample * shape.columns + c] = g[sample * shape.classes + c / shape.proxies] }
         }
-        // dL/dS = g·w + dcos/(‖x‖‖p‖); the norm terms need Σ over rows and columns of dcos·cos,
-        // which equals the pre-update G ⊙ S.
-        let (rowTerms, columnTerms) = Forward.completeCombinedGradient(combined, similarity: similarity, flow: flowWeights,
-                                                                      scoreGradient: scoreGradient, shape: shape)
+        return expanded
+    }
+
+    func backward(_ scoreGradient: Tensor, needs: [Bool]) -> (vectors: Tensor?, proxies: Tensor?) {
+        let shape = shape
+        let (rows, columns) = (shape.rows, shape.columns)
+        let upstream = expandedScoreGradient(scoreGradient)
+        // dL/dw = g_bk · S, one vectorised pass.
+        let flowGradient = Tensor(uninitializedShape: [rows, columns])
+        Forward.scaleRows(similarity, by: upstream, shape: shape, into: flowGradient)
+        // dL/dcos per entry: through the flow, problem by problem.
+        let cosineGradient = Tensor(uninitializedShape: [rows, columns])
+        cosineGradients(flowGradient: flowGradient, into: cosineGradient)
+        // dL/dS = g·w + dcos/(‖x‖‖p‖) and the norm terms Σ dcos·cos, one fused pass.
+        let combined = Tensor(uninitializedShape: [rows, columns])
+        let (rowTerms, columnTerms) = Forward.combinedGradient(cosineGradient: cosineGradient, similarity: similarity, flow: flowWeights,
+                                                              upstream: upstream, inverseVectorNorms: inverseVectorNorms,
+                                                              inverseProxyNorms: inverseProxyNorms, shape: shape, into: combined)
         var vectorGradient: Tensor?, proxyGradient: Tensor?
         if needs[0] {
             let result = Tensor(uninitializedShape: vectors.shape)
@@ -303,38 +279,124 @@ final class Forward: @unchecked Sendable {
         return (vectorGradient, proxyGradient)
     }
 
-    /// Turns G = dcos/(‖x‖‖p‖) into dL/dS = G + g_bk·w in place, and returns Σ_columns G ⊙ S per
-    /// row and Σ_rows G ⊙ S per column (each equals Σ dcos·cos over that vector's entries).
-    static func completeCombinedGradient(_ combined: Tensor, similarity: Tensor, flow: Tensor, scoreGradient: Tensor,
-                                         shape: ProblemShape) -> (rows: [Float], columns: [Float]) {
+    /// out[r, c] = a[r, c] · expanded[sample of r, c].
+    static func scaleRows(_ a: Tensor, by expanded: Tensor, shape: ProblemShape, into out: Tensor) {
+        let columns = shape.columns
+        let x = a.storage.pointer, g = expanded.storage.pointer, o = out.storage.pointer
+        Parallel.forRanges(shape.rows, minimumChunk: max(1, 16384 / max(columns, 1))) { range in
+            for row in range {
+                let factors = g + (row / shape.positions) * columns
+                var c = 0
+                while c < columns {
+                    let lanes = min(FloatVector.scalarCount, columns - c)
+                    VectorLoops.storeAny(VectorLoops.loadAny(x + row * columns + c, lanes) * VectorLoops.loadAny(factors + c, lanes),
+                                         o + row * columns + c, lanes)
+                    c += FloatVector.scalarCount
+                }
+            }
+        }
+    }
+
+    /// dL/dcos for every entry from dL/dw: the Sinkhorn adjoint (unrolled or implicit) and the
+    /// derivative of the cost (1 - cos)^p for the transport flow; the normalisation's derivative
+    /// for the cosine flow; zero for the uniform flow.
+    private func cosineGradients(flowGradient: Tensor, into out: Tensor) {
+        let shape = shape
+        let columns = shape.columns
+        let planGradients = flowGradient.storage.pointer, result = out.storage.pointer
+        let weights = flowWeights.storage.pointer, distanceBuffer = distance.storage.pointer
+        switch flow {
+        case .uniform:
+            VectorLoops.fill(result, count: out.count, with: 0)
+        case .cosine:
+            // w = u / Σu with u = 1 + cos: dL/du = (dL/dw - Σ dL/dw ⊙ w) / Σu.
+            ProblemLoop.run(problems: shape.problems, scratchCount: 1) { problem, _ in
+                let offset = shape.blockOffset(problem)
+                var total: Float = 0, dot: Float = 0
+                for j in 0..<shape.positions {
+                    for m in 0..<shape.proxies {
+                        let index = offset + j * columns + m
+                        total += 2 - distanceBuffer[index]
+                        dot += planGradients[index] * weights[index]
+                    }
+                }
+                let scale = 1 / max(total, .leastNormalMagnitude)
+                for j in 0..<shape.positions {
+                    for m in 0..<shape.proxies {
+                        let index = offset + j * columns + m
+                        result[index] = (planGradients[index] - dot) * scale
+                    }
+                }
+            }
+        case .wasserstein(let settings):
+            let costBuffer = (cost ?? distance).storage.pointer
+            let recordBuffer = records?.storage.pointer, recordLength = recordLength
+            ProblemLoop.run(problems: shape.problems, scratchCount: Sinkhorn.scratchCount(rows: shape.positions, columns: shape.proxies)) { problem, scratch in
+                let offset = shape.blockOffset(problem)
+                let planGradient = MatrixView(planGradients + offset, rowStride: columns)
+                let costGradient = MutableMatrixView(result + offset, rowStride: columns)
+                switch settings.gradient {
+                case .unrolled:
+                    Sinkhorn.unrolledCostGradient(SinkhornProblem(rows: shape.positions, columns: shape.proxies,
+                                                                  cost: MatrixView(costBuffer + offset, rowStride: columns)),
+                                                  lambda: settings.sinkhorn.lambda, record: recordBuffer! + problem * recordLength,
+                                                  planGradient: planGradient, costGradient: costGradient, scratch: scratch)
+                case .implicit:
+                    Sinkhorn.implicitCostGradient(plan: MatrixView(weights + offset, rowStride: columns), rows: shape.positions,
+                                                  columns: shape.proxies, lambda: settings.sinkhorn.lambda,
+                                                  planGradient: planGradient, costGradient: costGradient, scratch: scratch)
+                }
+            }
+            // cost = distance^p and distance = 1 - cos: dcos = -dcost · p · distance^(p-1).
+            let p = settings.costExponent
+            if p == 1 {
+                VectorLoops.map(result, result, count: out.count) { -$0 }
+            } else {
+                VectorLoops.zip(result, distanceBuffer, result, count: out.count) { g, d in
+                    -g * p * VectorMath.pow(d, FloatVector(repeating: p - 1))
+                }
+            }
+        }
+    }
+
+    /// Writes dL/dS = dcos/(‖x‖·‖p‖) + g·w into `out` and returns Σ_columns and Σ_rows of
+    /// dcos/(‖x‖‖p‖) ⊙ S (each equals Σ dcos·cos over that vector's entries), for the norm terms.
+    static func combinedGradient(cosineGradient: Tensor, similarity: Tensor, flow: Tensor, upstream: Tensor,
+                                 inverseVectorNorms: [Float], inverseProxyNorms: [Float], shape: ProblemShape,
+                                 into out: Tensor) -> (rows: [Float], columns: [Float]) {
         let (rows, columns) = (shape.rows, shape.columns)
         let parts = max(1, min(Threads.count, rows * columns / VectorLoops.parallelThreshold))
         var rowTerms = [Float](repeating: 0, count: rows)
         var partialColumns = [Float](repeating: 0, count: parts * columns)
-        let gradient = combined.storage.pointer, s = similarity.storage.pointer, w = flow.storage.pointer
-        let g = scoreGradient.storage.pointer
+        let dcos = cosineGradient.storage.pointer, s = similarity.storage.pointer, w = flow.storage.pointer
+        let g = upstream.storage.pointer, result = out.storage.pointer
         rowTerms.withUnsafeMutableBufferPointer { rowBuffer in
             partialColumns.withUnsafeMutableBufferPointer { columnBuffer in
-                let rowOut = rowBuffer.baseAddress!, columnOut = columnBuffer.baseAddress!
-                Parallel.run(parts: parts) { part in
-                    let columnSums = columnOut + part * columns
-                    for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
-                        let sample = row / shape.positions
-                        var rowSum = FloatVector()
-                        var c = 0
-                        while c < columns {
-                            let lanes = min(FloatVector.scalarCount, columns - c)
-                            let index = row * columns + c
-                            let grad = VectorLoops.loadAny(gradient + index, lanes)
-                            let product = grad * VectorLoops.loadAny(s + index, lanes)
-                            rowSum += product
-                            VectorLoops.storeAny(VectorLoops.loadAny(columnSums + c, lanes) + product, columnSums + c, lanes)
-                            var upstream = FloatVector()
-                            for lane in 0..<lanes { upstream[lane] = g[sample * shape.classes + (c + lane) / shape.proxies] }
-                            VectorLoops.storeAny(grad.addingProduct(upstream, VectorLoops.loadAny(w + index, lanes)), gradient + index, lanes)
-                            c += FloatVector.scalarCount
+                inverseVectorNorms.withUnsafeBufferPointer { vectorNorms in
+                    inverseProxyNorms.withUnsafeBufferPointer { proxyNorms in
+                        let rowOut = rowBuffer.baseAddress!, columnOut = columnBuffer.baseAddress!
+                        let nx = vectorNorms.baseAddress!, np = proxyNorms.baseAddress!
+                        Parallel.run(parts: parts) { part in
+                            let columnSums = columnOut + part * columns
+                            for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                                let factors = g + (row / shape.positions) * columns
+                                let rowScale = FloatVector(repeating: nx[row])
+                                var rowSum = FloatVector()
+                                var c = 0
+                                while c < columns {
+                                    let lanes = min(FloatVector.scalarCount, columns - c)
+                                    let index = row * columns + c
+                                    let scaled = VectorLoops.loadAny(dcos + index, lanes) * rowScale * VectorLoops.loadAny(np + c, lanes)
+                                    let product = scaled * VectorLoops.loadAny(s + index, lanes)
+                                    rowSum += product
+                                    VectorLoops.storeAny(VectorLoops.loadAny(columnSums + c, lanes) + product, columnSums + c, lanes)
+                                    VectorLoops.storeAny(scaled.addingProduct(VectorLoops.loadAny(factors + c, lanes), VectorLoops.loadAny(w + index, lanes)),
+                                                         result + index, lanes)
+                                    c += FloatVector.scalarCount
+                                }
+                                rowOut[row] = rowSum.sum()
+                            }
                         }
-                        rowOut[row] = rowSum.sum()
                     }
                 }
             }
