@@ -6,7 +6,15 @@ enum CostLoading {
     /// Copies an n x m view into `destination` column by column, with `padding` in padding rows.
     static func loadColumns(_ view: MatrixView, rows: Int, columns: Int, paddedRows: Int, padding: Float,
                             into destination: UnsafeMutablePointer<Float>) {
-        if columns == 4 {
+        if view.isColumnMajor {
+            for column in 0..<columns {
+                let line = destination + column * paddedRows
+                line.update(from: view.base + column * view.columnStride, count: rows)
+                (line + rows).update(repeating: padding, count: paddedRows - rows)
+            }
+            return
+        }
+        if columns == 4 && view.columnStride == 1 {
             var first = 0
             while first < paddedRows {
                 let block = FourColumnBlocks.transposed(FourColumnBlocks.loadRows(view, first: first, rows: rows, padding: padding))
@@ -19,8 +27,7 @@ enum CostLoading {
             return
         }
         for row in 0..<rows {
-            let line = view.base + row * view.rowStride
-            for column in 0..<columns { destination[column * paddedRows + row] = line[column] }
+            for column in 0..<columns { destination[column * paddedRows + row] = view[row, column] }
         }
         for column in 0..<columns {
             for row in rows..<paddedRows { destination[column * paddedRows + row] = padding }
@@ -30,7 +37,11 @@ enum CostLoading {
     /// Copies the real rows of a column-major padded matrix into an n x m view.
     static func storeRows(_ source: UnsafePointer<Float>, rows: Int, columns: Int, paddedRows: Int,
                           into view: MutableMatrixView) {
-        if columns == 4 {
+        if view.isColumnMajor {
+            for column in 0..<columns { (view.base + column * view.columnStride).update(from: source + column * paddedRows, count: rows) }
+            return
+        }
+        if columns == 4 && view.columnStride == 1 {
             var first = 0
             while first < rows {
                 let block = (VectorLoops.load(source + first), VectorLoops.load(source + paddedRows + first),
@@ -41,8 +52,7 @@ enum CostLoading {
             return
         }
         for row in 0..<rows {
-            let line = view.base + row * view.rowStride
-            for column in 0..<columns { line[column] = source[column * paddedRows + row] }
+            for column in 0..<columns { view.base[row * view.rowStride + column * view.columnStride] = source[column * paddedRows + row] }
         }
     }
 
@@ -52,7 +62,7 @@ enum CostLoading {
     static func transpose(_ problem: SinkhornProblem, into destination: UnsafeMutablePointer<Float>,
                           paddedRows: Int) -> (minimum: Float, maximum: Float) {
         loadColumns(problem.cost, rows: problem.rows, columns: problem.columns, paddedRows: paddedRows,
-                    padding: problem.cost.base[0], into: destination)
+                    padding: problem.cost[0, 0], into: destination)
         var minimum = FloatVector(repeating: .infinity), maximum = FloatVector(repeating: -.infinity)
         var start = 0
         while start < paddedRows * problem.columns {

@@ -18,7 +18,8 @@ public struct SinkhornProblem {
     public init(rows: Int, columns: Int, cost: MatrixView,
                 sourceMarginal: UnsafePointer<Float>? = nil, targetMarginal: UnsafePointer<Float>? = nil) {
         precondition(rows >= 1 && columns >= 1, "SinkhornProblem: needs at least one row and one column, got \(rows) x \(columns)")
-        precondition(cost.rowStride >= columns, "SinkhornProblem: cost row stride \(cost.rowStride) is shorter than a row of \(columns)")
+        precondition((cost.columnStride == 1 && cost.rowStride >= columns) || (cost.rowStride == 1 && cost.columnStride >= rows),
+                     "SinkhornProblem: a \(rows) x \(columns) cost needs contiguous rows or columns, got strides \(cost.rowStride) and \(cost.columnStride)")
         self.rows = rows
         self.columns = columns
         self.cost = cost
