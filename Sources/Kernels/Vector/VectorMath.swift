@@ -144,3 +144,15 @@ public enum ScalarMath {
 }
 
 import Foundation
+
+extension VectorMath {
+    /// The sum of the lanes as a tree of vector halvings: the standard library's `sum()` is a
+    /// scalar loop over the lanes.
+    @inlinable @inline(__always)
+    public static func sum(_ x: FloatVector) -> Float {
+        let eight = x.lowHalf + x.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+}

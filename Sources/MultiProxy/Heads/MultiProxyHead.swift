@@ -54,6 +54,6 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public func matchingFlow(for features: Tensor) -> Tensor {
         let output = withoutGradients { ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow) }
         let (batch, positions) = (features.shape[0], features.shape[2] * features.shape[3])
-        return output.flow.reshaped([batch, positions, classes, proxiesPerClass]).permuted([0, 2, 1, 3])
+        return output.flow.reshaped([classes, proxiesPerClass, batch, positions]).permuted([2, 0, 3, 1])
     }
 }

@@ -1,0 +1,188 @@
+import Kernels
+import OptimalTransport
+import Tensors
+
+extension MatchingForward {
+    /// dL/dX (as (B, HW, d) feature vectors) and dL/dP from dL/ds.
+    func backward(_ scoreGradient: Tensor, needs: [Bool]) -> (vectors: Tensor?, proxies: Tensor?) {
+        let shape = shape
+        let (rows, columns, positions) = (shape.rows, shape.columns, shape.positions)
+        let combined = Tensor(uninitializedShape: [columns, rows])
+        let parts = ProblemLoop.parts(for: shape.problems)
+        // Per thread: Σ over proxies of dcos·cos for each feature vector, and Σ over feature
+        // vectors for each proxy — the gradients' paths through the norms.
+        var vectorTerms = [Float](repeating: 0, count: parts * rows)
+        var proxyTerms = [Float](repeating: 0, count: parts * columns)
+        let g = scoreGradient.storage.pointer
+        let s = similarity.storage.pointer
+        let w = plan.storage.pointer
+        let out = combined.storage.pointer
+        let recordBuffer = records?.storage.pointer
+        let recordLength = recordLength
+        let nx = inverseVectorNorms.storage.pointer
+        let np = inverseProxyNorms.storage.pointer
+        vectorTerms.withUnsafeMutableBufferPointer { vectorBuffer in
+            proxyTerms.withUnsafeMutableBufferPointer { proxyBuffer in
+                ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) {
+                    problem, scratch, part in
+                    let offset = shape.blockOffset(problem)
+                    let firstRow = shape.sample(problem) * positions
+                    let firstProxy = shape.firstProxy(problem)
+                    let distance = scratch
+                    let cost = scratch + shape.block
+                    let flowGradient = scratch + 2 * shape.block
+                    let cosineGradient = scratch + 3 * shape.block
+                    let workspace = scratch + 4 * shape.block
+                    let upstream = g[problem]
+                    // dL/dw = g·S, column-major HW x M.
+                    for m in 0..<shape.proxies {
+                        BlockLoops.affine(
+                            s + offset + m * rows, upstream, 0, into: flowGradient + m * positions,
+                            count: positions)
+                    }
+                    self.cosineGradient(
+                        problem, flowGradient: flowGradient, distance: distance, cost: cost,
+                        record: recordBuffer.map { $0 + problem * recordLength }, workspace: workspace,
+                        into: cosineGradient)
+                    // dL/dS = dcos/(‖x‖‖p‖) + g·w; the norm terms take dcos/(‖x‖‖p‖) ⊙ S.
+                    let rowTerms = vectorBuffer.baseAddress! + part * rows + firstRow
+                    for m in 0..<shape.proxies {
+                        let proxyScale = FloatVector(repeating: np[firstProxy + m])
+                        let run = offset + m * rows
+                        var proxyTerm = FloatVector()
+                        var j = 0
+                        while j < positions {
+                            let lanes = min(FloatVector.scalarCount, positions - j)
+                            let scaled =
+                                VectorLoops.loadAny(cosineGradient + m * positions + j, lanes) * proxyScale
+                                * VectorLoops.loadAny(nx + firstRow + j, lanes)
+                            let product = scaled * VectorLoops.loadAny(s + run + j, lanes)
+                            proxyTerm += product
+                            VectorLoops.storeAny(
+                                VectorLoops.loadAny(rowTerms + j, lanes) + product, rowTerms + j, lanes)
+                            VectorLoops.storeAny(
+                                scaled.addingProduct(
+                                    FloatVector(repeating: upstream), VectorLoops.loadAny(w + run + j, lanes)),
+                                out + run + j, lanes)
+                            j += FloatVector.scalarCount
+                        }
+                        proxyBuffer[part * columns + firstProxy + m] += VectorMath.sum(proxyTerm)
+                    }
+                }
+            }
+        }
+        var rowTerms = [Float](repeating: 0, count: rows)
+        var columnTerms = [Float](repeating: 0, count: columns)
+        for part in 0..<parts {
+            for row in 0..<rows { rowTerms[row] += vectorTerms[part * rows + row] }
+            for column in 0..<columns { columnTerms[column] += proxyTerms[part * columns + column] }
+        }
+        // OpenBLAS runs these products about 40% faster in their transposed forms (wide outputs
+        // rather than tall ones with 64 columns), so they are computed transposed and then
+        // transposed back, which costs a tenth of that.
+        var vectorGradient: Tensor?
+        var proxyGradient: Tensor?
+        if needs[0] {
+            let transposed = Tensor(uninitializedShape: [shape.dimension, rows])
+            BLAS.sgemm(
+                transposeA: true, transposeB: false, m: shape.dimension, n: rows, k: columns,
+                a: proxies.storage.pointer, lda: shape.dimension, b: out, ldb: rows, c: transposed.storage.pointer, ldc: rows)
+            let result = Tensor(uninitializedShape: vectors.shape)
+            Transpose.matrix(transposed.storage.pointer, rows: shape.dimension, columns: rows, into: result.storage.pointer)
+            Self.addNormTerms(result, values: vectors, terms: rowTerms, inverseNorms: inverseVectorNorms)
+            vectorGradient = result
+        }
+        if needs[1] {
+            let transposed = Tensor(uninitializedShape: [shape.dimension, columns])
+            BLAS.sgemm(
+                transposeA: true, transposeB: true, m: shape.dimension, n: columns, k: rows,
+                a: vectors.storage.pointer, lda: shape.dimension, b: out, ldb: rows, c: transposed.storage.pointer, ldc: columns)
+            let result = Tensor(uninitializedShape: proxies.shape)
+            Transpose.matrix(transposed.storage.pointer, rows: shape.dimension, columns: columns, into: result.storage.pointer)
+            Self.addNormTerms(result, values: proxies, terms: columnTerms, inverseNorms: inverseProxyNorms)
+            proxyGradient = result
+        }
+        return (vectorGradient, proxyGradient)
+    }
+
+    /// One problem's dL/dcos (HW x M, column-major) from dL/dw: through the Sinkhorn adjoint and
+    /// the cost (1 - cos)^p for the transport flow, through the normalisation for the cosine
+    /// flow, zero for the uniform flow.
+    private func cosineGradient(
+        _ problem: Int, flowGradient: UnsafeMutablePointer<Float>,
+        distance: UnsafeMutablePointer<Float>,
+        cost: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>?,
+        workspace: UnsafeMutablePointer<Float>, into result: UnsafeMutablePointer<Float>
+    ) {
+        let (positions, block) = (shape.positions, shape.block)
+        let flowView = MatrixView(flowGradient, columnStride: positions)
+        let resultView = MutableMatrixView(result, columnStride: positions)
+        switch flow {
+        case .uniform:
+            result.update(repeating: 0, count: block)
+        case .cosine:
+            // w = u / Σu with u = 1 + cos: dL/du = (dL/dw - Σ dL/dw ⊙ w) / Σu.
+            formCost(problem, distance: distance, cost: distance)
+            let total = 2 * Float(block) - VectorLoops.sum(distance, count: block)
+            let scale = 1 / max(total, .leastNormalMagnitude)
+            var dot: Float = 0
+            for index in 0..<block { dot += flowGradient[index] * (2 - distance[index]) * scale }
+            BlockLoops.affine(flowGradient, scale, -dot * scale, into: result, count: block)
+        case .wasserstein(let settings):
+            let p = settings.costExponent
+            let costBuffer = p == 1 ? distance : cost
+            formCost(problem, distance: distance, cost: costBuffer)
+            switch settings.gradient {
+            case .unrolled:
+                let sinkhornProblem = SinkhornProblem(
+                    rows: positions, columns: shape.proxies,
+                    cost: MatrixView(costBuffer, columnStride: positions))
+                Sinkhorn.unrolledCostGradient(
+                    sinkhornProblem, lambda: settings.sinkhorn.lambda, record: record!,
+                    planGradient: flowView, costGradient: resultView, scratch: workspace)
+            case .implicit:
+                Sinkhorn.implicitCostGradient(
+                    plan: MatrixView(
+                        plan.storage.pointer + shape.blockOffset(problem), columnStride: shape.rows),
+                    rows: positions, columns: shape.proxies, lambda: settings.sinkhorn.lambda,
+                    planGradient: flowView, costGradient: resultView, scratch: workspace)
+            }
+            // cost = distance^p and distance = 1 - cos: dcos = -dcost · p · distance^(p-1).
+            if p == 1 {
+                BlockLoops.affine(result, -1, 0, into: result, count: block)
+            } else {
+                let exponent = FloatVector(repeating: p - 1)
+                VectorLoops.zip(result, distance, result, count: block) {
+                    -$0 * p * VectorMath.pow($1, exponent)
+                }
+            }
+        }
+    }
+
+    /// gradient_i += -term_i / ‖v_i‖² · v_i, the path through the norm (zero where clamped).
+    static func addNormTerms(_ gradient: Tensor, values: Tensor, terms: [Float], inverseNorms: Tensor) {
+        let length = values.shape.last ?? 1
+        let out = gradient.storage.pointer
+        let v = values.storage.pointer
+        let clampedInverse = 1 / ProxyMatching.normEpsilon
+        let n = inverseNorms.storage.pointer
+        terms.withUnsafeBufferPointer { terms in
+            let t = terms.baseAddress!
+            Parallel.forRanges(terms.count, minimumChunk: max(1, 8192 / max(length, 1))) { range in
+                for i in range where n[i] < clampedInverse {
+                    let factor = FloatVector(repeating: -t[i] * n[i] * n[i])
+                    var c = 0
+                    while c < length {
+                        let lanes = min(FloatVector.scalarCount, length - c)
+                        let index = i * length + c
+                        VectorLoops.storeAny(
+                            VectorLoops.loadAny(out + index, lanes).addingProduct(
+                                factor, VectorLoops.loadAny(v + index, lanes)),
+                            out + index, lanes)
+                        c += FloatVector.scalarCount
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Kernels
+import OptimalTransport
+import Synchronization
+import Tensors
+
+/// The forward pass of `ProxyMatching` and everything its backward pass needs.
+final class MatchingForward: @unchecked Sendable {
+    let shape: ProblemShape
+    let flow: MatchingFlow
+    let vectors: Tensor
+    let proxies: Tensor
+    /// S = <X_j, P_km>, (K·M) x (B·HW).
+    let similarity: Tensor
+    /// The matching flow w, same layout.
+    let plan: Tensor
+    /// 1 / max(‖x_j‖, ε) per feature vector and 1 / max(‖p_km‖, ε) per proxy.
+    let inverseVectorNorms: Tensor
+    let inverseProxyNorms: Tensor
+    /// Per-problem Sinkhorn records for the unrolled gradient.
+    let records: Tensor?
+    let recordLength: Int
+    let scores: Tensor
+    private(set) var statistics = MatchingStatistics.none
+    private(set) var sinkhornMultiplyAccumulates = 0
+
+    init(shape: ProblemShape, vectors: Tensor, proxies: Tensor, flow: MatchingFlow, recordForBackward: Bool) {
+        self.shape = shape
+        self.flow = flow
+        self.vectors = vectors
+        self.proxies = proxies
+        similarity = Tensor(uninitializedShape: [shape.columns, shape.rows])
+        BLAS.sgemm(transposeA: false, transposeB: true, m: shape.columns, n: shape.rows, k: shape.dimension,
+                   a: proxies.storage.pointer, lda: shape.dimension, b: vectors.storage.pointer, ldb: shape.dimension,
+                   c: similarity.storage.pointer, ldc: shape.rows)
+        inverseVectorNorms = MatchingForward.inverseNorms(vectors.storage.pointer, count: shape.rows, length: shape.dimension)
+        inverseProxyNorms = MatchingForward.inverseNorms(proxies.storage.pointer, count: shape.columns, length: shape.dimension)
+        plan = Tensor(uninitializedShape: [shape.columns, shape.rows])
+        var recordLength = 0
+        if case .wasserstein(let settings) = flow, recordForBackward {
+            recordLength = Sinkhorn.recordCount(rows: shape.positions, columns: shape.proxies,
+                                                maximumIterations: settings.sinkhorn.maximumIterations, gradient: settings.gradient)
+        }
+        self.recordLength = recordLength
+        records = recordLength > 0 ? Tensor(uninitializedShape: [shape.problems, recordLength]) : nil
+        scores = Tensor(uninitializedShape: [shape.batch, shape.classes])
+        solveProblems()
+    }
+
+    /// 1 / max(‖v‖, ε) for `count` vectors of `length` floats.
+    static func inverseNorms(_ base: UnsafePointer<Float>, count: Int, length: Int) -> Tensor {
+        let result = Tensor(uninitializedShape: [count])
+        let out = result.storage.pointer
+        Parallel.forRanges(count, minimumChunk: max(1, 8192 / max(length, 1))) { range in
+            for i in range {
+                let squares = VectorLoops.dot(base + i * length, base + i * length, count: length)
+                out[i] = 1 / max(squares.squareRoot(), ProxyMatching.normEpsilon)
+            }
+        }
+        return result
+    }
+
+    /// Scratch floats one problem needs beyond the Sinkhorn kernels' own.
+    var problemScratch: Int { Sinkhorn.scratchCount(rows: shape.positions, columns: shape.proxies) + 4 * shape.block }
+
+    /// The problem's distances 1 - cos into `distance` and its cost into `cost` (the same buffer
+    /// when p = 1), both HW x M column-major.
+    func formCost(_ problem: Int, distance: UnsafeMutablePointer<Float>, cost: UnsafeMutablePointer<Float>) {
+        let (positions, rows) = (shape.positions, shape.rows)
+        let offset = shape.blockOffset(problem), firstRow = shape.sample(problem) * positions
+        let s = similarity.storage.pointer
+        let vectorNorms = inverseVectorNorms.storage.pointer + firstRow, proxyNorms = inverseProxyNorms.storage.pointer
+        for m in 0..<shape.proxies {
+            let proxyScale = FloatVector(repeating: proxyNorms[shape.firstProxy(problem) + m])
+            let run = s + offset + m * rows
+            var j = 0
+            while j < positions {
+                let lanes = min(FloatVector.scalarCount, positions - j)
+                let cosine = VectorLoops.loadAny(run + j, lanes) * proxyScale * VectorLoops.loadAny(vectorNorms + j, lanes)
+                VectorLoops.storeAny(VectorMath.maximum(1 - cosine, FloatVector()), distance + m * positions + j, lanes)
+                j += FloatVector.scalarCount
+            }
+        }
+        if case .wasserstein(let settings) = flow, settings.costExponent != 1 {
+            let p = FloatVector(repeating: settings.costExponent)
+            VectorLoops.map(distance, cost, count: shape.block) { VectorMath.pow($0, p) }
+        }
+    }
+
+    /// Each problem's flow into `plan` and its score Σ w ⊙ S, in parallel, each in cache.
+    private func solveProblems() {
+        let shape = shape, flow = flow
+        let rows = shape.rows, positions = shape.positions
+        let s = similarity.storage.pointer, weights = plan.storage.pointer, output = scores.storage.pointer
+        let recordBuffer = records?.storage.pointer, recordLength = recordLength
+        var iterations = [Int32](repeating: 0, count: shape.problems)
+        var converged = [Bool](repeating: true, count: shape.problems)
+        iterations.withUnsafeMutableBufferPointer { iterationCounts in
+            converged.withUnsafeMutableBufferPointer { convergedFlags in
+                let counts = iterationCounts.baseAddress!, flags = convergedFlags.baseAddress!
+                ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) { problem, scratch, _ in
+                    let offset = shape.blockOffset(problem)
+                    let distance = scratch, exponentCost = scratch + shape.block, workspace = scratch + 4 * shape.block
+                    let out = MutableMatrixView(weights + offset, columnStride: rows)
+                    switch flow {
+                    case .wasserstein(let settings):
+                        let cost = settings.costExponent == 1 ? distance : exponentCost
+                        self.formCost(problem, distance: distance, cost: cost)
+                        let outcome = Sinkhorn.solve(SinkhornProblem(rows: positions, columns: shape.proxies, cost: MatrixView(cost, columnStride: positions)),
+                                                     parameters: settings.sinkhorn, plan: out, scratch: workspace,
+                                                     record: recordBuffer.map { $0 + problem * recordLength })
+                        counts[problem] = Int32(outcome.iterations)
+                        flags[problem] = outcome.converged
+                    case .cosine:
+                        self.formCost(problem, distance: distance, cost: distance)
+                        // w = (2 - distance) / Σ (2 - distance) = (1 + cos) / Σ (1 + cos).
+                        let total = 2 * Float(shape.block) - VectorLoops.sum(distance, count: shape.block)
+                        let scale = 1 / max(total, .leastNormalMagnitude)
+                        for m in 0..<shape.proxies {
+                            BlockLoops.affine(distance + m * positions, -scale, 2 * scale, into: out.base + m * rows, count: positions)
+                        }
+                    case .uniform:
+                        let value = 1 / Float(shape.block)
+                        for m in 0..<shape.proxies { (out.base + m * rows).update(repeating: value, count: positions) }
+                    }
+                    var score: Float = 0
+                    for m in 0..<shape.proxies { score += VectorLoops.dot(out.base + m * rows, s + offset + m * rows, count: positions) }
+                    output[problem] = score
+                }
+            }
+        }
+        if case .wasserstein = flow {
+            let total = iterations.reduce(0) { $0 + Int($1) }
+            statistics = MatchingStatistics(meanIterations: Double(total) / Double(max(shape.problems, 1)),
+                                            maximumIterations: Int(iterations.max() ?? 0),
+                                            convergedFraction: Double(converged.filter { $0 }.count) / Double(max(shape.problems, 1)))
+            sinkhornMultiplyAccumulates = 2 * total * shape.block
+        }
+    }
+}
+
+/// Runs per-problem work across the thread pool: each thread gets one scratch buffer and its part
+/// index, and takes problems in small chunks from a shared counter, so uneven iteration counts
+/// still balance.
+enum ProblemLoop {
+    static let chunk = 8
+
+    /// The number of parts (threads) `run` uses for `problems` problems.
+    static func parts(for problems: Int) -> Int { max(1, min(Threads.count, (problems + chunk - 1) / chunk)) }
+
+    static func run(problems: Int, scratchCount: Int, _ body: (_ problem: Int, _ scratch: UnsafeMutablePointer<Float>, _ part: Int) -> Void) {
+        let next = Atomic<Int>(0)
+        Parallel.run(parts: parts(for: problems)) { part in
+            let scratch = AlignedMemory.allocate(count: scratchCount)
+            defer { AlignedMemory.release(scratch, count: scratchCount) }
+            while true {
+                let start = next.add(chunk, ordering: .relaxed).oldValue
+                if start >= problems { break }
+                for problem in start..<min(problems, start + chunk) { body(problem, scratch, part) }
+            }
+        }
+    }
+}
