@@ -33,7 +33,7 @@ extension MatchingForward {
                     let flowGradient = scratch + 2 * shape.block
                     let cosineGradient = scratch + 3 * shape.block
                     let workspace = scratch + 4 * shape.block
-                    let upstream = g[problem]
+                    let upstream = g[shape.scoreIndex(problem)]
                     // dL/dw = g·S, column-major HW x M.
                     for m in 0..<shape.proxies {
                         BlockLoops.affine(
@@ -77,28 +77,19 @@ extension MatchingForward {
             for row in 0..<rows { rowTerms[row] += vectorTerms[part * rows + row] }
             for column in 0..<columns { columnTerms[column] += proxyTerms[part * columns + column] }
         }
-        // OpenBLAS runs these products about 40% faster in their transposed forms (wide outputs
-        // rather than tall ones with 64 columns), so they are computed transposed and then
-        // transposed back, which costs a tenth of that.
         var vectorGradient: Tensor?
         var proxyGradient: Tensor?
         if needs[0] {
-            let transposed = Tensor(uninitializedShape: [shape.dimension, rows])
-            BLAS.sgemm(
-                transposeA: true, transposeB: false, m: shape.dimension, n: rows, k: columns,
-                a: proxies.storage.pointer, lda: shape.dimension, b: out, ldb: rows, c: transposed.storage.pointer, ldc: rows)
             let result = Tensor(uninitializedShape: vectors.shape)
-            Transpose.matrix(transposed.storage.pointer, rows: shape.dimension, columns: rows, into: result.storage.pointer)
+            PackedGEMM.multiply(m: rows, n: shape.dimension, k: columns, a: out, transposeA: true,
+                                b: proxies.storage.pointer, transposeB: false, c: result.storage.pointer)
             Self.addNormTerms(result, values: vectors, terms: rowTerms, inverseNorms: inverseVectorNorms)
             vectorGradient = result
         }
         if needs[1] {
-            let transposed = Tensor(uninitializedShape: [shape.dimension, columns])
-            BLAS.sgemm(
-                transposeA: true, transposeB: true, m: shape.dimension, n: columns, k: rows,
-                a: vectors.storage.pointer, lda: shape.dimension, b: out, ldb: rows, c: transposed.storage.pointer, ldc: columns)
             let result = Tensor(uninitializedShape: proxies.shape)
-            Transpose.matrix(transposed.storage.pointer, rows: shape.dimension, columns: columns, into: result.storage.pointer)
+            PackedGEMM.multiply(m: columns, n: shape.dimension, k: rows, a: out, transposeA: false,
+                                b: vectors.storage.pointer, transposeB: false, c: result.storage.pointer)
             Self.addNormTerms(result, values: proxies, terms: columnTerms, inverseNorms: inverseProxyNorms)
             proxyGradient = result
         }

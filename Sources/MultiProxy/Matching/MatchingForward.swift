@@ -29,9 +29,8 @@ final class MatchingForward: @unchecked Sendable {
         self.vectors = vectors
         self.proxies = proxies
         similarity = Tensor(uninitializedShape: [shape.columns, shape.rows])
-        BLAS.sgemm(transposeA: false, transposeB: true, m: shape.columns, n: shape.rows, k: shape.dimension,
-                   a: proxies.storage.pointer, lda: shape.dimension, b: vectors.storage.pointer, ldb: shape.dimension,
-                   c: similarity.storage.pointer, ldc: shape.rows)
+        PackedGEMM.multiply(m: shape.columns, n: shape.rows, k: shape.dimension, a: proxies.storage.pointer, transposeA: false,
+                            b: vectors.storage.pointer, transposeB: true, c: similarity.storage.pointer)
         inverseVectorNorms = MatchingForward.inverseNorms(vectors.storage.pointer, count: shape.rows, length: shape.dimension)
         inverseProxyNorms = MatchingForward.inverseNorms(proxies.storage.pointer, count: shape.columns, length: shape.dimension)
         plan = Tensor(uninitializedShape: [shape.columns, shape.rows])
@@ -124,7 +123,7 @@ final class MatchingForward: @unchecked Sendable {
                     }
                     var score: Float = 0
                     for m in 0..<shape.proxies { score += VectorLoops.dot(out.base + m * rows, s + offset + m * rows, count: positions) }
-                    output[problem] = score
+                    output[shape.scoreIndex(problem)] = score
                 }
             }
         }

@@ -60,12 +60,17 @@ struct ProblemShape {
     var problems: Int { batch * classes }
     var block: Int { positions * proxies }
 
+    /// Problems are numbered sample-fastest, p = k·B + b, so consecutive problems continue the
+    /// same M rows of the buffers and the hardware prefetcher streams them.
+    func sample(_ problem: Int) -> Int { problem % batch }
+    func classIndex(_ problem: Int) -> Int { problem / batch }
+    func firstProxy(_ problem: Int) -> Int { classIndex(problem) * proxies }
+    /// Where problem (b, k)'s score goes in the (B, K) output.
+    func scoreIndex(_ problem: Int) -> Int { sample(problem) * classes + classIndex(problem) }
+
     /// Offset of problem (b, k)'s first entry in a (K·M) x (B·HW) buffer; its M runs of HW entries
     /// follow every `rows` floats.
     func blockOffset(_ problem: Int) -> Int {
-        (problem % classes) * proxies * rows + (problem / classes) * positions
+        firstProxy(problem) * rows + sample(problem) * positions
     }
-
-    func sample(_ problem: Int) -> Int { problem / classes }
-    func firstProxy(_ problem: Int) -> Int { (problem % classes) * proxies }
 }
