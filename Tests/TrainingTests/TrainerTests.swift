@@ -121,7 +121,10 @@ import TestSupport
         let data = try LearnableFixture.write(in: root.url, training: 160, test: 32)
         let trainer = try Self.newRun(Self.configuration(data: data, epochs: 1), in: root.file("run"))
         InterruptSignal.install()
-        defer { InterruptSignal.uninstall() }
+        defer {
+            InterruptSignal.uninstall()
+            InterruptSignal.clear()
+        }
         #expect(throws: TrainingStop.self) {
             try trainer.train { event in
                 if case .step(let progress) = event, progress.batchesDone == 3 { Self.raiseUnblocked(SIGINT) }

@@ -8,11 +8,11 @@ extension MatchingForward {
         let shape = shape
         let (rows, columns, positions) = (shape.rows, shape.columns, shape.positions)
         let combined = Tensor(uninitializedShape: [columns, rows])
-        let parts = ProblemLoop.parts(for: shape.problems)
-        // Per thread: Σ over proxies of dcos·cos for each feature vector, and Σ over feature
-        // vectors for each proxy — the gradients' paths through the norms.
-        var vectorTerms = [Float](repeating: 0, count: parts * rows)
-        var proxyTerms = [Float](repeating: 0, count: parts * columns)
+        // Each problem's share of the norm terms (Σ dcos·cos per feature vector and per proxy),
+        // kept per problem and summed afterwards in a fixed order: summing as problems finish
+        // would make the result depend on which thread took which problem.
+        let problemVectorTerms = Tensor(uninitializedShape: [shape.problems, positions])
+        let problemProxyTerms = Tensor(uninitializedShape: [shape.problems, shape.proxies])
         let g = scoreGradient.storage.pointer
         let s = similarity.storage.pointer
         let w = plan.storage.pointer
@@ -21,61 +21,62 @@ extension MatchingForward {
         let recordLength = recordLength
         let nx = inverseVectorNorms.storage.pointer
         let np = inverseProxyNorms.storage.pointer
-        vectorTerms.withUnsafeMutableBufferPointer { vectorBuffer in
-            proxyTerms.withUnsafeMutableBufferPointer { proxyBuffer in
-                ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) {
-                    problem, scratch, part in
-                    let offset = shape.blockOffset(problem)
-                    let firstRow = shape.sample(problem) * positions
-                    let firstProxy = shape.firstProxy(problem)
-                    let distance = scratch
-                    let cost = scratch + shape.block
-                    let flowGradient = scratch + 2 * shape.block
-                    let cosineGradient = scratch + 3 * shape.block
-                    let workspace = scratch + 4 * shape.block
-                    let upstream = g[shape.scoreIndex(problem)]
-                    // dL/dw = g·S, column-major HW x M.
-                    for m in 0..<shape.proxies {
-                        BlockLoops.affine(
-                            s + offset + m * rows, upstream, 0, into: flowGradient + m * positions,
-                            count: positions)
-                    }
-                    self.cosineGradient(
-                        problem, flowGradient: flowGradient, distance: distance, cost: cost,
-                        record: recordBuffer.map { $0 + problem * recordLength }, workspace: workspace,
-                        into: cosineGradient)
-                    // dL/dS = dcos/(‖x‖‖p‖) + g·w; the norm terms take dcos/(‖x‖‖p‖) ⊙ S.
-                    let rowTerms = vectorBuffer.baseAddress! + part * rows + firstRow
-                    for m in 0..<shape.proxies {
-                        let proxyScale = FloatVector(repeating: np[firstProxy + m])
-                        let run = offset + m * rows
-                        var proxyTerm = FloatVector()
-                        var j = 0
-                        while j < positions {
-                            let lanes = min(FloatVector.scalarCount, positions - j)
-                            let scaled =
-                                VectorLoops.loadAny(cosineGradient + m * positions + j, lanes) * proxyScale
-                                * VectorLoops.loadAny(nx + firstRow + j, lanes)
-                            let product = scaled * VectorLoops.loadAny(s + run + j, lanes)
-                            proxyTerm += product
-                            VectorLoops.storeAny(
-                                VectorLoops.loadAny(rowTerms + j, lanes) + product, rowTerms + j, lanes)
-                            VectorLoops.storeAny(
-                                scaled.addingProduct(
-                                    FloatVector(repeating: upstream), VectorLoops.loadAny(w + run + j, lanes)),
-                                out + run + j, lanes)
-                            j += FloatVector.scalarCount
-                        }
-                        proxyBuffer[part * columns + firstProxy + m] += VectorMath.sum(proxyTerm)
-                    }
+        let vectorTermsOut = problemVectorTerms.storage.pointer, proxyTermsOut = problemProxyTerms.storage.pointer
+        ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) { problem, scratch, _ in
+            let offset = shape.blockOffset(problem)
+            let firstRow = shape.sample(problem) * positions
+            let firstProxy = shape.firstProxy(problem)
+            let distance = scratch
+            let cost = scratch + shape.block
+            let flowGradient = scratch + 2 * shape.block
+            let cosineGradient = scratch + 3 * shape.block
+            let workspace = scratch + 4 * shape.block
+            let upstream = g[shape.scoreIndex(problem)]
+            // dL/dw = g·S, column-major HW x M.
+            for m in 0..<shape.proxies {
+                BlockLoops.affine(s + offset + m * rows, upstream, 0, into: flowGradient + m * positions, count: positions)
+            }
+            self.cosineGradient(
+                problem, flowGradient: flowGradient, distance: distance, cost: cost,
+                record: recordBuffer.map { $0 + problem * recordLength }, workspace: workspace, into: cosineGradient)
+            // dL/dS = dcos/(‖x‖‖p‖) + g·w; the norm terms take dcos/(‖x‖‖p‖) ⊙ S.
+            let vectorTerms = vectorTermsOut + problem * positions
+            vectorTerms.update(repeating: 0, count: positions)
+            for m in 0..<shape.proxies {
+                let proxyScale = FloatVector(repeating: np[firstProxy + m])
+                let run = offset + m * rows
+                var proxyTerm = FloatVector()
+                var j = 0
+                while j < positions {
+                    let lanes = min(FloatVector.scalarCount, positions - j)
+                    let scaled =
+                        VectorLoops.loadAny(cosineGradient + m * positions + j, lanes) * proxyScale
+                        * VectorLoops.loadAny(nx + firstRow + j, lanes)
+                    let product = scaled * VectorLoops.loadAny(s + run + j, lanes)
+                    proxyTerm += product
+                    VectorLoops.storeAny(VectorLoops.loadAny(vectorTerms + j, lanes) + product, vectorTerms + j, lanes)
+                    VectorLoops.storeAny(
+                        scaled.addingProduct(FloatVector(repeating: upstream), VectorLoops.loadAny(w + run + j, lanes)),
+                        out + run + j, lanes)
+                    j += FloatVector.scalarCount
                 }
+                proxyTermsOut[problem * shape.proxies + m] = VectorMath.sum(proxyTerm)
             }
         }
+        // Problem p = k·B + b: feature vector (b, j) sums over k, proxy (k, m) over b.
         var rowTerms = [Float](repeating: 0, count: rows)
         var columnTerms = [Float](repeating: 0, count: columns)
-        for part in 0..<parts {
-            for row in 0..<rows { rowTerms[row] += vectorTerms[part * rows + row] }
-            for column in 0..<columns { columnTerms[column] += proxyTerms[part * columns + column] }
+        rowTerms.withUnsafeMutableBufferPointer { rowSums in
+            for k in 0..<shape.classes {
+                // Class k's problems for samples 0..<B are consecutive: their HW runs line up with the B·HW feature vectors.
+                VectorLoops.accumulateSerial(vectorTermsOut + k * rows, into: rowSums.baseAddress!, count: rows)
+            }
+        }
+        for k in 0..<shape.classes {
+            for b in 0..<shape.batch {
+                let problem = k * shape.batch + b
+                for m in 0..<shape.proxies { columnTerms[k * shape.proxies + m] += proxyTermsOut[problem * shape.proxies + m] }
+            }
         }
         var vectorGradient: Tensor?
         var proxyGradient: Tensor?
