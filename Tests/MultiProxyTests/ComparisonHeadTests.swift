@@ -20,7 +20,9 @@ import TestSupport
         let features = randomTensor([2, 4, 3, 2], seed: 2, lower: 0.1, upper: 1)
         #expect(head(features).shape == [2, 5])
         let parameters = head.trainableParameters
-        let errors = gradientErrors([features] + parameters.map { $0.value.detached() }, epsilon: 2e-3) { inputs in
+        // Float32 rounding dominates below this step: WS-DAN's x100 attention maps amplify it
+        // (its second parameter read 0.10 at 1e-3, 0.028 at 2e-3, 0.005 here).
+        let errors = gradientErrors([features] + parameters.map { $0.value.detached() }, epsilon: 8e-3) { inputs in
             for (parameter, value) in zip(parameters, inputs.dropFirst()) { parameter.value = value }
             return head(inputs[0])
         }

@@ -97,6 +97,17 @@ import TestSupport
         #expect(model.statistics.meanIterations >= 2 && model.statistics.maximumIterations <= 100)
     }
 
+    @Test func headsReportTheirComplexityForAFeatureMap() {
+        let mpw = HeadConfiguration(kind: .mpw).complexity(channels: 64, height: 8, width: 8, classes: 10)
+        let gapfc = HeadConfiguration(kind: .gapfc).complexity(channels: 64, height: 8, width: 8, classes: 10)
+        #expect(gapfc == HeadComplexity(parameters: 64 * 10 + 10, multiplyAccumulates: 64 * 10))
+        #expect(mpw.parameters == 10 * 4 * 64)
+        // The similarity product, then 2·HW·M per Sinkhorn iteration for each of the K problems.
+        let product = 64 * 10 * 4 * 64
+        #expect(mpw.multiplyAccumulates >= product + 2 * 2 * 64 * 4 * 10)
+        #expect(mpw.multiplyAccumulates <= product + 100 * 2 * 64 * 4 * 10)
+    }
+
     @Test func parameterCountsMatchThePaper() {
         var generator = RandomGenerator(seed: 9)
         let mpw = HeadConfiguration(kind: .mpw).makeHead(channels: 2048, height: 7, width: 7, classes: 1000, generator: &generator)

@@ -43,3 +43,37 @@ enum LearnableFixture {
         return bytes
     }
 }
+
+extension LearnableFixture {
+    /// CIFAR-10.1's files (`cifar10.1_v6_data.npy`, N x 32 x 32 x 3 uint8 HWC, and
+    /// `cifar10.1_v6_labels.npy`, int64) with `count` images drawn like the CIFAR-10 fixture's.
+    static func writeCIFAR10_1(in directory: URL, count: Int, seed: UInt64 = 9) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var generator = RandomGenerator(seed: seed)
+        let planar = records(count, generator: &generator)
+        var pixels = [UInt8](), labels = [UInt8]()
+        for image in 0..<count {
+            let record = planar[(image * 3073)..<((image + 1) * 3073)]
+            let label = Int64(record[record.startIndex])
+            withUnsafeBytes(of: label.littleEndian) { labels += $0 }
+            for row in 0..<32 { for column in 0..<32 { for channel in 0..<3 {
+                pixels.append(record[record.startIndex + 1 + (channel * 32 + row) * 32 + column])
+            } } }
+        }
+        try npy(descriptor: "|u1", shape: [count, 32, 32, 3], body: pixels).write(to: directory.appendingPathComponent("cifar10.1_v6_data.npy"))
+        try npy(descriptor: "<i8", shape: [count], body: labels).write(to: directory.appendingPathComponent("cifar10.1_v6_labels.npy"))
+    }
+
+    /// A version-1 .npy file: magic, header length, the header dictionary padded to 64 bytes, data.
+    private static func npy(descriptor: String, shape: [Int], body: [UInt8]) -> Data {
+        let dimensions = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descriptor)', 'fortran_order': False, 'shape': \(dimensions), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: body)
+        return data
+    }
+}

@@ -56,6 +56,14 @@ import TestSupport
                                             batchSize: 50, workers: 0, seed: 3)
         #expect(report.top1 == records[best.state.bestEpoch! - 1].testTop1)
         #expect(report.confusion.flatMap { $0 }.reduce(0, +) == 96)
+
+        // A CIFAR-10 checkpoint evaluates on CIFAR-10.1 (its .npy files, HWC pixels).
+        try LearnableFixture.writeCIFAR10_1(in: root.file("cifar10.1"), count: 40)
+        let shifted = try EvaluationSetup(checkpoint: best, datasetName: "cifar10.1", directory: root.file("cifar10.1").path, limit: nil)
+        let shiftedReport = try Evaluator.evaluate(shifted.model, on: shifted.dataset, transform: shifted.transform,
+                                                   batchSize: 16, workers: 0, seed: 3)
+        #expect(shiftedReport.samples == 40)
+        #expect(shiftedReport.top1 > 0.25)
     }
 
     /// Interrupted mid-epoch and at an epoch boundary, then resumed: the final weights, BatchNorm

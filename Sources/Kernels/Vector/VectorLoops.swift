@@ -120,7 +120,7 @@ public enum VectorLoops {
             i += width
         }
         if i < count { s1 += loadPartial(source + i, count - i) }
-        return ((s0 + s1) + (s2 + s3)).sum()
+        return VectorMath.sum((s0 + s1) + (s2 + s3))
     }
 
     /// The largest of `count > 0` floats; NaN if any is NaN.
@@ -141,7 +141,7 @@ public enum VectorLoops {
             sawNaN = sawNaN || any(v .!= v)
             best = VectorMath.maximum(best, v)
         }
-        return sawNaN ? .nan : best.max()
+        return sawNaN ? .nan : VectorMath.largest(best)
     }
 
     /// accumulator[i] += source[i].
@@ -207,6 +207,6 @@ extension VectorLoops {
             s0 = s0.addingProduct(loadAny(a + i, lanes), loadAny(b + i, lanes))
             i += width
         }
-        return (s0 + s1).sum()
+        return VectorMath.sum(s0 + s1)
     }
 }

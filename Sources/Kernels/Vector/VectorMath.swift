@@ -155,4 +155,14 @@ extension VectorMath {
         let two = four.lowHalf + four.highHalf
         return two[0] + two[1]
     }
+
+    /// The largest lane, by the same halving (the standard library's `max()` is a scalar loop).
+    @inlinable @inline(__always)
+    public static func largest(_ x: FloatVector) -> Float {
+        var eight = x.lowHalf
+        for lane in 0..<8 where x.highHalf[lane] > eight[lane] { eight[lane] = x.highHalf[lane] }
+        var four = eight.lowHalf
+        for lane in 0..<4 where eight.highHalf[lane] > four[lane] { four[lane] = eight.highHalf[lane] }
+        return Swift.max(Swift.max(four[0], four[1]), Swift.max(four[2], four[3]))
+    }
 }

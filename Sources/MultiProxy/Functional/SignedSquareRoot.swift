@@ -15,17 +15,12 @@ extension Tensor {
         }
     }
 
-    /// Each row (last axis flattened per sample) divided by its L2 norm, max(‖z‖, ε).
+    /// Each sample (everything after the first axis) divided by its L2 norm, max(‖z‖, ε); the
+    /// clamp has zero gradient, so an all-zero sample stays zero.
     public func l2NormalizedRows(epsilon: Float = 1e-12) -> Tensor {
         let rows = reshaped([shape[0], -1])
-        let norms = VectorMath.maximumNorm(rows.squared().sum(axis: 1, keepDims: true), epsilon: epsilon)
+        // Clamping the squared norm (not the norm) keeps the square root's derivative finite.
+        let norms = rows.squared().sum(axis: 1, keepDims: true).clamped(lower: epsilon * epsilon).sqrt()
         return (rows / norms).reshaped(shape)
-    }
-}
-
-extension VectorMath {
-    /// max(√s, ε) for a tensor of squared norms, differentiable (zero gradient where clamped).
-    static func maximumNorm(_ squaredNorms: Tensor, epsilon: Float) -> Tensor {
-        Tensor.maximum(squaredNorms.sqrt(), Tensor(epsilon))
     }
 }

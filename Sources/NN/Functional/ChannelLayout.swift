@@ -135,8 +135,8 @@ struct ChannelLayout {
                             s1 += y
                             i += FloatVector.scalarCount
                         }
-                        first[channel] += s0.sum()
-                        second[channel] += s1.sum()
+                        first[channel] += VectorMath.sum(s0)
+                        second[channel] += VectorMath.sum(s1)
                     }
                 }
             }

@@ -63,7 +63,7 @@ public enum Softmax {
             VectorLoops.storePartial(e, out + i, rest)
             total += e
         }
-        let sum = total.sum()
+        let sum = VectorMath.sum(total)
         let inverse = 1 / sum
         i = 0
         while i + width <= count {

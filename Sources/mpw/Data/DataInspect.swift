@@ -85,15 +85,12 @@ struct DataInspect: ParsableCommand {
 
     private func printClassTable(_ names: [String], counts: [DatasetSplit: [Int]]) {
         let splits = selection.dataset.splits.filter { counts[$0] != nil }
-        let nameWidth = max(4, names.map(\.count).max() ?? 0)
-        print("")
-        print("class  " + "name".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-              + splits.map { $0.rawValue.leftPadded(to: 9) }.joined())
+        var table = TextTable(header: ["class", "name"] + splits.map(\.rawValue), rightAligned: Set(2..<(2 + splits.count)))
         for (label, name) in names.enumerated() {
-            print(String(label).padding(toLength: 7, withPad: " ", startingAt: 0)
-                  + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                  + splits.map { String(counts[$0]?[label] ?? 0).leftPadded(to: 9) }.joined())
+            table.add([String(label), name] + splits.map { String(counts[$0]?[label] ?? 0) })
         }
+        print("")
+        table.print()
     }
 
     /// "1x28x28", or for image folders the range of sizes found in the headers.
@@ -108,8 +105,3 @@ struct DataInspect: ParsableCommand {
     }
 }
 
-private extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
-    }
-}

@@ -66,11 +66,7 @@ struct BackboneMeasurement {
     }
 
     private func measure(_ configuration: HeadConfiguration, classes: Int) -> ModelCost {
-        var generator = RandomGenerator(seed: 3)
-        let head = configuration.makeHead(channels: features.shape[1], height: features.shape[2], width: features.shape[3],
-                                          classes: classes, generator: &generator)
-        head.eval()
-        let multiplyAccumulates = MultiplyAccumulateCounter.count { _ = withoutGradients { head(features) } }
-        return ModelCost(parameters: head.parameterCount, multiplyAccumulates: multiplyAccumulates)
+        let complexity = configuration.complexity(on: features, classes: classes)
+        return ModelCost(parameters: complexity.parameters, multiplyAccumulates: complexity.multiplyAccumulates)
     }
 }

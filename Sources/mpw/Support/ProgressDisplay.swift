@@ -72,8 +72,3 @@ func duration(_ seconds: Double) -> String {
     let total = Int(seconds.rounded())
     return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)
 }
-
-extension String {
-    /// The text right-aligned in a column of `width` characters.
-    func rightAligned(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
-}

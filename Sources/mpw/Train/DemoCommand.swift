@@ -61,12 +61,13 @@ struct DemoCommand: ParsableCommand {
             results.append((kind.rawValue, try TrainingSession.run(try Trainer(setup: setup, directory: directory), logEvery: logEvery)))
         }
         print("\nResNet-20 on Fashion-MNIST, \(epochs) epochs each, same seed and recipe (\(Threads.count) threads):\n")
-        print(" head  | test top-1 | best top-1 | parameters | train img/s | Sinkhorn iterations")
-        print("-------|------------|------------|------------|-------------|--------------------")
+        var table = TextTable(header: ["head", "test top-1", "best top-1", "parameters", "train img/s", "Sinkhorn iterations"],
+                              rightAligned: [1, 2, 3, 4, 5])
         for (head, s) in results {
-            let iterations = s.meanSinkhornIterations.map { format($0, 2) } ?? "-"
-            print(" \(head.padding(toLength: 5, withPad: " ", startingAt: 0)) | \(percent(s.finalTop1).rightAligned(10)) | \(percent(s.bestTop1).rightAligned(10)) | \(String(s.parameters).rightAligned(10)) | \(format(s.trainImagesPerSecond, 0).rightAligned(11)) | \(iterations.rightAligned(19))")
+            table.add([head, percent(s.finalTop1), percent(s.bestTop1), String(s.parameters), format(s.trainImagesPerSecond, 0),
+                       s.meanSinkhornIterations.map { format($0, 2) } ?? "-"])
         }
+        table.print()
         print("\nrun directories: \(base)/gapfc and \(base)/mpw")
         print("wall time: \(duration(Date().timeIntervalSince(start)))")
     }

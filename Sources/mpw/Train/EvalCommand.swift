@@ -49,18 +49,17 @@ struct EvalCommand: ParsableCommand {
         print("\(configuration.model) + \(configuration.head.kind) from \(checkpoint) on \(dataset ?? configuration.dataset) (\(report.samples) images)")
         print("top-1 \(percent(report.top1))   top-5 \(percent(report.top5))   loss \(format(report.loss, 4))" +
               (report.meanSinkhornIterations.map { "   Sinkhorn iterations \(format($0, 2))" } ?? ""))
-        let width = max(5, report.classNames.map(\.count).max() ?? 5)
-        print("\nper-class accuracy")
-        for (name, accuracy) in zip(report.classNames, report.perClassAccuracy) {
-            print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (accuracy.map(percent) ?? "-"))
+        var perClass = TextTable(header: ["class", "name", "accuracy"], rightAligned: [2])
+        for (index, (name, accuracy)) in zip(report.classNames, report.perClassAccuracy).enumerated() {
+            perClass.add([String(index), name, accuracy.map(percent) ?? "-"])
         }
+        print("")
+        perClass.print()
         print("\nconfusion matrix (rows: true class, columns: predicted)")
-        let cell = max(5, String(report.confusion.flatMap { $0 }.max() ?? 0).count + 1)
-        print("  " + String(repeating: " ", count: width) + report.classNames.indices.map { String($0).rightAligned(cell) }.joined())
-        for (index, row) in report.confusion.enumerated() {
-            print("  " + "\(index) \(report.classNames[index])".padding(toLength: width, withPad: " ", startingAt: 0) +
-                  row.map { String($0).rightAligned(cell) }.joined())
-        }
+        var confusion = TextTable(header: ["true"] + report.classNames.indices.map(String.init),
+                                  rightAligned: Set(1...report.classNames.count))
+        for (index, row) in report.confusion.enumerated() { confusion.add([String(index)] + row.map(String.init)) }
+        confusion.print()
     }
 }
 

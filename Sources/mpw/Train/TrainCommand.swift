@@ -180,11 +180,13 @@ enum TrainingSession {
 
     static func printSummary(_ summary: TrainingSummary, records: [EpochRecord]) {
         print("")
-        print(" epoch | train loss | train acc | test loss | top-1   | top-5   | img/s")
+        var table = TextTable(header: ["epoch", "train loss", "train acc", "test loss", "top-1", "top-5", "img/s"],
+                              rightAligned: Set(0..<7))
         for r in records {
-            print(String(format: " %5d | %10.4f | %8.2f%% | %9.4f | %6.2f%% | %6.2f%% | %5.0f", r.epoch, r.trainLoss, r.trainAccuracy * 100,
-                         r.testLoss, r.testTop1 * 100, r.testTop5 * 100, r.imagesPerSecond))
+            table.add([String(r.epoch), format(r.trainLoss, 4), percent(r.trainAccuracy), format(r.testLoss, 4), percent(r.testTop1),
+                       percent(r.testTop5), format(r.imagesPerSecond, 0)])
         }
+        table.print()
         print("final top-1 \(percent(summary.finalTop1)), best \(percent(summary.bestTop1)) (epoch \(summary.bestEpoch)), \(format(summary.trainImagesPerSecond, 0)) img/s, \(duration(summary.wallSeconds)) of training")
     }
 }
