@@ -43,24 +43,10 @@ extension MatchingForward {
             let vectorTerms = vectorTermsOut + problem * positions
             vectorTerms.update(repeating: 0, count: positions)
             for m in 0..<shape.proxies {
-                let proxyScale = FloatVector(repeating: np[firstProxy + m])
                 let run = offset + m * rows
-                var proxyTerm = FloatVector()
-                var j = 0
-                while j < positions {
-                    let lanes = min(FloatVector.scalarCount, positions - j)
-                    let scaled =
-                        VectorLoops.loadAny(cosineGradient + m * positions + j, lanes) * proxyScale
-                        * VectorLoops.loadAny(nx + firstRow + j, lanes)
-                    let product = scaled * VectorLoops.loadAny(s + run + j, lanes)
-                    proxyTerm += product
-                    VectorLoops.storeAny(VectorLoops.loadAny(vectorTerms + j, lanes) + product, vectorTerms + j, lanes)
-                    VectorLoops.storeAny(
-                        scaled.addingProduct(FloatVector(repeating: upstream), VectorLoops.loadAny(w + run + j, lanes)),
-                        out + run + j, lanes)
-                    j += FloatVector.scalarCount
-                }
-                proxyTermsOut[problem * shape.proxies + m] = VectorMath.sum(proxyTerm)
+                proxyTermsOut[problem * shape.proxies + m] = BlockLoops.similarityGradient(
+                    cosineGradient: cosineGradient + m * positions, similarity: s + run, flow: w + run, upstream: upstream,
+                    proxyScale: np[firstProxy + m], vectorScales: nx + firstRow, vectorTerms: vectorTerms, into: out + run, count: positions)
             }
         }
         // Problem p = k·B + b: feature vector (b, j) sums over k, proxy (k, m) over b.

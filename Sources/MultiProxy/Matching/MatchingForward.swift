@@ -69,15 +69,8 @@ final class MatchingForward: @unchecked Sendable {
         let s = similarity.storage.pointer
         let vectorNorms = inverseVectorNorms.storage.pointer + firstRow, proxyNorms = inverseProxyNorms.storage.pointer
         for m in 0..<shape.proxies {
-            let proxyScale = FloatVector(repeating: proxyNorms[shape.firstProxy(problem) + m])
-            let run = s + offset + m * rows
-            var j = 0
-            while j < positions {
-                let lanes = min(FloatVector.scalarCount, positions - j)
-                let cosine = VectorLoops.loadAny(run + j, lanes) * proxyScale * VectorLoops.loadAny(vectorNorms + j, lanes)
-                VectorLoops.storeAny(VectorMath.maximum(1 - cosine, FloatVector()), distance + m * positions + j, lanes)
-                j += FloatVector.scalarCount
-            }
+            BlockLoops.cosineDistance(s + offset + m * rows, proxyScale: proxyNorms[shape.firstProxy(problem) + m], vectorScales: vectorNorms,
+                                      into: distance + m * positions, count: positions)
         }
         if case .wasserstein(let settings) = flow, settings.costExponent != 1 {
             let p = FloatVector(repeating: settings.costExponent)
