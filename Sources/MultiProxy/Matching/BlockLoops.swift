@@ -62,4 +62,21 @@ enum BlockLoops {
         if j < count { step(j, count - j) }
         return VectorMath.sum(proxyTerm)
     }
+
+    /// Σ_m Σ_j a[m·stride + j]·b[m·stride + j] over `runs` runs of `count` floats: one problem's
+    /// score Σ w ⊙ S, reduced across lanes once.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, runs: Int, stride: Int, count: Int) -> Float {
+        var total = FloatVector()
+        for run in 0..<runs {
+            let (x, y) = (a + run * stride, b + run * stride)
+            var j = 0
+            while j + width <= count {
+                total = total.addingProduct(VectorLoops.load(x + j), VectorLoops.load(y + j))
+                j += width
+            }
+            if j < count { total = total.addingProduct(VectorLoops.loadPartial(x + j, count - j), VectorLoops.loadPartial(y + j, count - j)) }
+        }
+        return VectorMath.sum(total)
+    }
 }

@@ -114,9 +114,7 @@ final class MatchingForward: @unchecked Sendable {
                         let value = 1 / Float(shape.block)
                         for m in 0..<shape.proxies { (out.base + m * rows).update(repeating: value, count: positions) }
                     }
-                    var score: Float = 0
-                    for m in 0..<shape.proxies { score += VectorLoops.dot(out.base + m * rows, s + offset + m * rows, count: positions) }
-                    output[shape.scoreIndex(problem)] = score
+                    output[shape.scoreIndex(problem)] = BlockLoops.dot(UnsafePointer(out.base), s + offset, runs: shape.proxies, stride: rows, count: positions)
                 }
             }
         }
