@@ -17,7 +17,7 @@ struct ElementwiseBench: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if count < 1 { throw ValidationError("--count must be positive, got \(count)") }
+        try requireCounts(("--count", count))
     }
 
     func run() throws {

@@ -15,7 +15,7 @@ struct GemmBench: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let bad = sizes.first(where: { $0 < 1 }) { throw ValidationError("--sizes must be positive, got \(bad)") }
+        try requireCounts(("--sizes", sizes.first(where: { $0 < 1 })))
     }
 
     func run() throws {

@@ -30,9 +30,7 @@ struct HeadBench: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        for (name, value) in [("--batch", batch), ("--classes", classes), ("--dim", dim), ("--hw", hw), ("--repetitions", repetitions)] where value < 1 {
-            throw ValidationError("\(name) must be positive, got \(value)")
-        }
+        try requireCounts(("--batch", batch), ("--classes", classes), ("--dim", dim), ("--hw", hw), ("--repetitions", repetitions))
     }
 
     func run() throws {

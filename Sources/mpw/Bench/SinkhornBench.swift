@@ -40,10 +40,7 @@ struct SinkhornBench: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if problems < 1 || rows < 1 || columns < 1 {
-            throw ValidationError("--problems, --n and --m must be positive, got \(problems), \(rows), \(columns)")
-        }
-        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        try requireCounts(("--problems", problems), ("--n", rows), ("--m", columns), ("--iterations", iterations))
     }
 
     func run() throws {

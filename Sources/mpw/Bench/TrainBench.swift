@@ -33,9 +33,7 @@ struct TrainBench: ParsableCommand {
 
     func validate() throws {
         guard ModelZoo.names.contains(model) else { throw ValidationError(ModelZoo.UnknownModel(name: model).description) }
-        if classes < 1 { throw ValidationError("--classes must be positive, got \(classes)") }
-        if batch < 1 { throw ValidationError("--batch must be positive, got \(batch)") }
-        if steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
+        try requireCounts(("--classes", classes), ("--batch", batch), ("--steps", steps))
         if warmup < 0 { throw ValidationError("--warmup must not be negative, got \(warmup)") }
     }
 

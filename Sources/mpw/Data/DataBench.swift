@@ -37,10 +37,9 @@ struct DataBench: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be positive, got \(batch)") }
+        try requireCounts(("--batch", batch), ("--limit", limit))
         if workers < 0 || prefetch < 0 { throw ValidationError("--workers and --prefetch must not be negative") }
         if seconds <= 0 { throw ValidationError("--seconds must be positive, got \(seconds)") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be positive, got \(limit)") }
     }
 
     func run() throws {

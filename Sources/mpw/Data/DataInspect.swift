@@ -31,8 +31,7 @@ struct DataInspect: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let statsLimit, statsLimit < 1 { throw ValidationError("--stats-limit must be positive, got \(statsLimit)") }
-        if sheetPerClass < 1 || sheetClasses < 1 { throw ValidationError("--sheet-per-class and --sheet-classes must be positive") }
+        try requireCounts(("--stats-limit", statsLimit), ("--sheet-per-class", sheetPerClass), ("--sheet-classes", sheetClasses))
     }
 
     func run() throws {

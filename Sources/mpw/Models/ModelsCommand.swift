@@ -30,8 +30,7 @@ struct ModelsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if classes < 1 { throw ValidationError("--classes must be positive, got \(classes)") }
-        if proxies < 1 { throw ValidationError("--proxies must be at least 1, got \(proxies)") }
+        try requireCounts(("--classes", classes), ("--proxies", proxies))
         for name in headNames where HeadConfiguration.Kind(rawValue: name) == nil {
             throw ValidationError("unknown head \(name); choose from \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }

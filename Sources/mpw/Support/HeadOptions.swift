@@ -33,11 +33,10 @@ struct HeadOptions: ParsableArguments {
             throw ValidationError("--head \(head) is not a head; choose one of \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if !["unrolled", "implicit"].contains(gradient) { throw ValidationError("--grad must be unrolled or implicit, got \(gradient)") }
-        if proxies < 1 { throw ValidationError("--proxies must be at least 1, got \(proxies)") }
         if !(lambda > 0) || !lambda.isFinite { throw ValidationError("--lambda must be a positive number, got \(lambda)") }
         if !(costExponent >= 1) || !costExponent.isFinite { throw ValidationError("--p must be at least 1, got \(costExponent)") }
         if !(threshold >= 0) || !threshold.isFinite { throw ValidationError("--threshold must not be negative, got \(threshold)") }
-        if maximumIterations < 1 { throw ValidationError("--max-iter must be at least 1, got \(maximumIterations)") }
+        try requireCounts(("--proxies", proxies), ("--max-iter", maximumIterations))
     }
 
     var configuration: HeadConfiguration {

@@ -36,9 +36,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let limitTrain, limitTrain < 1 { throw ValidationError("--limit-train must be positive, got \(limitTrain)") }
-        if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be positive, got \(limitTest)") }
+        try requireCounts(("--epochs", epochs), ("--limit-train", limitTrain), ("--limit-test", limitTest))
     }
 
     func run() throws {

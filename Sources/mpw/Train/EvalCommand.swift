@@ -29,8 +29,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be positive, got \(batch)") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be positive, got \(limit)") }
+        try requireCounts(("--batch", batch), ("--limit", limit))
     }
 
     func run() throws {

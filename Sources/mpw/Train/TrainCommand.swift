@@ -91,8 +91,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery))
         if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive, got \(lr)") }
         if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
         if let wd, !(wd >= 0) || !wd.isFinite { throw ValidationError("--wd must not be negative, got \(wd)") }
@@ -100,10 +99,7 @@ struct TrainCommand: ParsableCommand {
         if let labelSmoothing, !(labelSmoothing >= 0 && labelSmoothing < 1) {
             throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
         }
-        if let limitTrain, limitTrain < 1 { throw ValidationError("--limit-train must be positive, got \(limitTrain)") }
-        if let limitTest, limitTest < 1 { throw ValidationError("--limit-test must be positive, got \(limitTest)") }
         if let workers, workers < 0 { throw ValidationError("--workers must not be negative, got \(workers)") }
-        if logEvery < 1 { throw ValidationError("--log-every must be positive, got \(logEvery)") }
         if nesterov && momentum == 0 { throw ValidationError("--nesterov needs a positive --momentum") }
         if resume != nil {
             let runFlags: [(String, Bool)] = [
