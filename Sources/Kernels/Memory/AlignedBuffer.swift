@@ -11,9 +11,15 @@ import Synchronization
 /// A training step allocates the same large activation and gradient buffers every iteration.
 /// Fresh large blocks come from `mmap` and pay a page fault per 4 KB on first touch, which costs
 /// as much as the arithmetic of an elementwise op, so freed large blocks are kept for reuse,
-/// keyed by their rounded size, up to `cacheLimit` bytes in all. The limit is half the physical
-/// memory: big networks (PyramidNet-200 keeps 16 GB of activations at batch 64) otherwise spend
-/// a quarter of each step zeroing fresh pages.
+/// keyed by their rounded size.
+///
+/// Blocks in use plus blocks cached stay within the larger of `cacheLimit` (half the physical
+/// memory) and the most ever in use at once: before a fresh allocation would pass that, cached
+/// blocks are freed, largest first. A network with one set of sizes (a ResNet) reuses every
+/// block; one whose sizes keep changing (DenseNet's growing concatenations) cannot grow a
+/// second copy of its activations in unused blocks beyond that bound, and one whose
+/// activations alone pass half the memory (PyramidNet-200 at batch 64: 16 GB) holds no more
+/// than it uses.
 public enum AlignedMemory {
     public static let alignment = 64
     /// Blocks below this size go straight to malloc, which recycles them well.
@@ -25,22 +31,19 @@ public enum AlignedMemory {
         return pages > 0 && pageSize > 0 ? pages * pageSize / 2 : 2 << 30
     }()
 
-    /// Cached blocks by rounded size, as addresses (plain integers cross the lock freely).
-    private struct Cache: ~Copyable {
-        var blocks: [Int: [UInt]] = [:]
-        var cachedBytes = 0
-    }
-
-    private static let cache = Mutex(Cache())
+    private static let cache = Mutex(BlockCache(limit: cacheLimit))
 
     public static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = roundedSize(max(1, count) * MemoryLayout<Float>.stride)
-        if bytes >= largeBlock, let address = cache.withLock({ cache -> UInt? in
-            guard let address = cache.blocks[bytes]?.popLast() else { return nil }
-            cache.cachedBytes -= bytes
-            return address
-        }), let block = UnsafeMutableRawPointer(bitPattern: address) {
-            return block.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)
+        if bytes >= largeBlock {
+            let (reused, evicted) = cache.withLock { cache -> (UInt?, [UInt]) in
+                if let address = cache.take(bytes) { return (address, []) }
+                return (nil, cache.admitFresh(bytes))
+            }
+            if let reused, let block = UnsafeMutableRawPointer(bitPattern: reused) {
+                return block.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)
+            }
+            for address in evicted { free(UnsafeMutableRawPointer(bitPattern: address)) }
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
@@ -53,26 +56,13 @@ public enum AlignedMemory {
     public static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let bytes = roundedSize(max(1, count) * MemoryLayout<Float>.stride)
         let raw = UnsafeMutableRawPointer(pointer)
-        if bytes >= largeBlock {
-            let address = UInt(bitPattern: raw)
-            let kept = cache.withLock { cache -> Bool in
-                guard cache.cachedBytes + bytes <= cacheLimit else { return false }
-                cache.blocks[bytes, default: []].append(address)
-                cache.cachedBytes += bytes
-                return true
-            }
-            if kept { return }
-        }
+        if bytes >= largeBlock, cache.withLock({ $0.keep(UInt(bitPattern: raw), bytes) }) { return }
         free(raw)
     }
 
     /// Frees every cached block (for long-lived processes between phases of different sizes).
     public static func trimCache() {
-        let addresses = cache.withLock { cache -> [UInt] in
-            defer { cache.blocks = [:]; cache.cachedBytes = 0 }
-            return cache.blocks.values.flatMap { $0 }
-        }
-        for address in addresses { free(UnsafeMutableRawPointer(bitPattern: address)) }
+        for address in cache.withLock({ $0.removeAll() }) { free(UnsafeMutableRawPointer(bitPattern: address)) }
     }
 
     private static func roundedSize(_ bytes: Int) -> Int {

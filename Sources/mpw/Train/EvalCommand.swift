@@ -56,7 +56,7 @@ struct EvalCommand: ParsableCommand {
         perClass.print()
         print("\nconfusion matrix (rows: true class, columns: predicted)")
         var confusion = TextTable(header: ["true"] + report.classNames.indices.map(String.init),
-                                  rightAligned: Set(1...report.classNames.count))
+                                  rightAligned: Set(report.classNames.indices.map { $0 + 1 }))
         for (index, row) in report.confusion.enumerated() { confusion.add([String(index)] + row.map(String.init)) }
         confusion.print()
     }
