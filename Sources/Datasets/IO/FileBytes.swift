@@ -26,21 +26,8 @@ enum FileBytes {
         }
         let size = Int(status.st_size)
         let wanted = min(size, limit ?? size)
-        var failure: Int32 = 0
-        var filled = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
-            while filled < wanted {
-                let got = systemRead(descriptor, buffer.baseAddress! + filled, wanted - filled)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            initialized = filled
-        }
+        let (bytes, failure) = readRange(descriptor, from: 0, count: wanted)
+        let filled = bytes.count
         if failure != 0 { throw DatasetError(.malformed, path: path, byteOffset: filled, "read failed: \(systemError(failure))") }
         if filled < wanted { throw DatasetError(.truncated, path: path, byteOffset: filled, "file shrank while being read") }
         return bytes
@@ -55,21 +42,7 @@ enum FileBytes {
         guard fstat(descriptor, &status) == 0 else { throw DatasetError(.malformed, path: path, systemError(errno)) }
         let size = Int(status.st_size)
         let start = max(0, size - count)
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size - start) { buffer, initialized in
-            var filled = 0
-            while filled < buffer.count {
-                let got = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(start + filled))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            initialized = filled
-        }
+        let (bytes, failure) = readRange(descriptor, from: start, count: size - start)
         if failure != 0 { throw DatasetError(.malformed, path: path, byteOffset: start, "read failed: \(systemError(failure))") }
         return bytes
     }
@@ -99,12 +72,25 @@ enum FileBytes {
             : DatasetError(.malformed, path: path, "cannot open: \(systemError(code))")
     }
 
-    private static func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        #if canImport(Glibc)
-        Glibc.read(descriptor, buffer, count)
-        #else
-        Darwin.read(descriptor, buffer, count)
-        #endif
+    /// Up to `count` bytes from `offset`, retrying interrupted reads: fewer at the end of the
+    /// file, and the errno of a failed read (0 when none).
+    private static func readRange(_ descriptor: Int32, from offset: Int, count: Int) -> (bytes: [UInt8], failure: Int32) {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var filled = 0
+            while filled < count {
+                let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
+            }
+            initialized = filled
+        }
+        return (bytes, failure)
     }
 
     static func systemError(_ code: Int32) -> String {
