@@ -3,7 +3,7 @@
 // The Multi-Proxy Wasserstein classifier: a CPU tensor engine with autodiff, optimal transport,
 // CNN backbones, data pipelines and the `mpw` command line. Layers depend downward only:
 //
-//   mpw -> Training -> Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//   mpw -> Training -> Distributed (collectives; Open MPI loaded at run time), Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
 //
 // Build with `-Xswiftc -target-cpu -Xswiftc native` (scripts/build does) so SIMD code uses the
 // machine's vector width; the flag is not in this manifest so the package stays usable as a dependency.
@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,9 +52,10 @@ let package = Package(
             .target(name: "CPNG", condition: linux),
             .target(name: "CZlib", condition: linux),
         ]),
-        .target(name: "Training", dependencies: ["Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "Distributed"),
+        .target(name: "Training", dependencies: ["Distributed", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .executableTarget(name: "mpw", dependencies: [
-            "Training", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
+            "Training", "Distributed", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
