@@ -19,4 +19,17 @@ public struct Batch: Sendable {
     public var index: Int
 
     public var count: Int { labels.count }
+
+    /// The samples at `rows` of this batch, as a batch of their own.
+    func rows(_ rows: Range<Int>) -> Batch {
+        let sampleSize = images.count / max(count, 1)
+        var part = Tensor(uninitializedShape: [rows.count] + images.shape.dropFirst())
+        images.withUnsafeBufferPointer { source in
+            part.withUnsafeMutableBufferPointer { target in
+                target.baseAddress!.update(from: source.baseAddress! + rows.lowerBound * sampleSize, count: rows.count * sampleSize)
+            }
+        }
+        return Batch(images: part, labels: Array(labels[rows]), mixedLabels: mixedLabels.map { Array($0[rows]) },
+                     mixWeight: mixWeight.map { Array($0[rows]) }, sampleIndices: Array(sampleIndices[rows]), index: index)
+    }
 }

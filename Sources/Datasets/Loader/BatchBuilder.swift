@@ -15,7 +15,9 @@ final class BatchBuilder {
     /// Batch `index` of the epoch, written into `buffer` (taken, leaving nil) when it has the
     /// right shape and nobody else holds it, else into a new tensor.
     func build(_ index: Int, reusing buffer: inout Tensor?) throws -> Batch {
-        let positions = plan.positions(ofBatch: index)
+        // CutMix pairs samples across the whole batch, so a shard then builds it all and keeps its part.
+        let mixesWholeBatch = plan.transform.cutMix != nil && plan.shard != nil
+        let positions = mixesWholeBatch ? plan.positions(ofBatch: index) : plan.shardPositions(ofBatch: index)
         let shape = [positions.count, plan.sampleShape.channels, plan.sampleShape.height, plan.sampleShape.width]
         // One binding only: a second copy of the tensor would make it look shared.
         var images = buffer.take() ?? Tensor(uninitializedShape: shape)
@@ -40,7 +42,10 @@ final class BatchBuilder {
                                       labels: labels, generator: &generator, snapshot: snapshot)
             }
         }
-        return Batch(images: images, labels: labels, mixedLabels: mixing?.mixedLabels, mixWeight: mixing?.weights,
-                     sampleIndices: indices, index: index)
+        let batch = Batch(images: images, labels: labels, mixedLabels: mixing?.mixedLabels, mixWeight: mixing?.weights,
+                          sampleIndices: indices, index: index)
+        guard mixesWholeBatch else { return batch }
+        let all = plan.positions(ofBatch: index), part = plan.shardPositions(ofBatch: index)
+        return batch.rows((part.lowerBound - all.lowerBound)..<(part.upperBound - all.lowerBound))
     }
 }

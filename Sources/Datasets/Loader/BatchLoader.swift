@@ -48,10 +48,12 @@ public final class BatchLoader {
     ///     calling thread inside `next()`.
     ///   - prefetch: batches prepared ahead of the consumer (raised to `workers` if smaller).
     ///   - startBatch: the first batch to produce, to resume in the middle of an epoch.
+    ///   - shard: in data-parallel training, the part of every batch this process takes (the
+    ///     order, batch count and augmentation stay those of the whole batch).
     /// - Throws: `DatasetError.invalidRequest` when the transform cannot produce fixed-size
     ///   batches from this dataset's images.
     public init(dataset: any Dataset, batchSize: Int, shuffle: Bool, dropLast: Bool, transform: Transform,
-                seed: UInt64, epoch: Int, workers: Int = 1, prefetch: Int = 2, startBatch: Int = 0) throws {
+                seed: UInt64, epoch: Int, workers: Int = 1, prefetch: Int = 2, startBatch: Int = 0, shard: BatchShard? = nil) throws {
         precondition(batchSize > 0, "BatchLoader: batch size must be positive, got \(batchSize)")
         precondition(workers >= 0 && prefetch >= 0 && startBatch >= 0,
                      "BatchLoader: workers, prefetch and startBatch must not be negative")
@@ -65,7 +67,7 @@ public final class BatchLoader {
         self.batchCount = batchCount
         sampleShape = [shape.channels, shape.height, shape.width]
         plan = LoaderPlan(dataset: dataset, transform: transform, sampleShape: shape, order: order,
-                          batchSize: batchSize, batchCount: batchCount, seed: seed, epoch: epoch)
+                          batchSize: batchSize, batchCount: batchCount, seed: seed, epoch: epoch, shard: shard)
         nextBatch = min(startBatch, batchCount)
         pipeline = workers > 0 ? PrefetchPipeline(plan: plan, startBatch: nextBatch, capacity: max(prefetch, workers)) : nil
     }

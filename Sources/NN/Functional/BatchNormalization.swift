@@ -20,18 +20,25 @@ public enum BatchNormalization {
     public static func training(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool) -> (Tensor, Statistics) {
         let layout = ChannelLayout(x, op: "batchNorm")
         check(layout, weight, bias)
-        let count = Float(layout.perChannel)
         let input = x.storage.pointer
-        let mean = layout.sums(input, input, input, PlainSum()).0.map { $0 / count }
-        let variance = mean.withUnsafeBufferPointer { m in
+        // With synchronised statistics the sums, and the count after them, cover every replica.
+        var sums = layout.sums(input, input, input, PlainSum()).0
+        sums.append(Float(layout.perChannel))
+        BatchStatisticsReduction.sum(&sums)
+        let count = sums.removeLast()
+        let mean = sums.map { $0 / count }
+        var squares = mean.withUnsafeBufferPointer { m in
             layout.sums(input, input, input, CenteredSquares(layout: layout, mean: m.baseAddress!)).0
-        }.map { $0 / count }
+        }
+        BatchStatisticsReduction.sum(&squares)
+        let variance = squares.map { $0 / count }
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
-        let statistics = Statistics(mean: mean, variance: variance, count: layout.perChannel)
+        let statistics = Statistics(mean: mean, variance: variance, count: Int(count))
+        let synchronised = BatchStatisticsReduction.sumAcrossReplicas != nil
         let result = Tensor.differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
             backward(g, x: x, y: output, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
-                     relu: fusedReLU, batchStatistics: true, needs: needs)
+                     relu: fusedReLU, batchStatistics: true, count: count, synchronised: synchronised, needs: needs)
         }
         return (result, statistics)
     }
@@ -45,7 +52,7 @@ public enum BatchNormalization {
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
         return .differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
             backward(g, x: x, y: output, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
-                     relu: fusedReLU, batchStatistics: false, needs: needs)
+                     relu: fusedReLU, batchStatistics: false, count: Float(layout.perChannel), synchronised: false, needs: needs)
         }
     }
 
@@ -73,15 +80,23 @@ public enum BatchNormalization {
 
     private static func backward(_ gradient: Tensor, x: Tensor, y: Tensor, layout: ChannelLayout, weight: Tensor,
                                  mean: [Float], inverseDeviation: [Float], relu: Bool, batchStatistics: Bool,
-                                 needs: [Bool]) -> [Tensor?] {
+                                 count: Float, synchronised: Bool, needs: [Bool]) -> [Tensor?] {
         let gp = gradient.storage.pointer, yp = y.storage.pointer, xp = x.storage.pointer
-        let (sumG, sumGCentered) = mean.withUnsafeBufferPointer { m in
+        let (localSumG, localSumGCentered) = mean.withUnsafeBufferPointer { m in
             layout.sums(gp, yp, xp, GradientSums(layout: layout, mean: m.baseAddress!, relu: relu))
+        }
+        // The input gradient needs the sums over the whole batch; the weight and bias gradients
+        // stay this replica's share (they are reduced with the other parameter gradients).
+        var sumG = localSumG, sumGCentered = localSumGCentered
+        if synchronised {
+            var both = localSumG + localSumGCentered
+            BatchStatisticsReduction.sum(&both)
+            sumG = Array(both[..<layout.channels])
+            sumGCentered = Array(both[layout.channels...])
         }
         let gamma = weight.scalars
         var gradientInput: Tensor?
         if needs[0] {
-            let count = Float(layout.perChannel)
             var a = [Float](repeating: 0, count: layout.channels), b = a, c = a
             for channel in 0..<layout.channels {
                 let scale = gamma[channel] * inverseDeviation[channel]
@@ -99,8 +114,8 @@ public enum BatchNormalization {
             } } }
             gradientInput = result
         }
-        let gradientWeight = needs[1] ? Tensor(zip(sumGCentered, inverseDeviation).map(*), shape: [layout.channels]) : nil
-        let gradientBias = needs[2] ? Tensor(sumG, shape: [layout.channels]) : nil
+        let gradientWeight = needs[1] ? Tensor(zip(localSumGCentered, inverseDeviation).map(*), shape: [layout.channels]) : nil
+        let gradientBias = needs[2] ? Tensor(localSumG, shape: [layout.channels]) : nil
         return [gradientInput, gradientWeight, gradientBias]
     }
 

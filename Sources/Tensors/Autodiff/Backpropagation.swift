@@ -11,6 +11,24 @@ extension Tensor {
             leaf.grad = leaf.grad.map { $0 + gradient } ?? gradient
         }
     }
+
+    /// `backward` that hands each leaf's accumulated gradient to `gradientIsFinal`, with the
+    /// leaf's `leafIdentifier`, as soon as the last op using that leaf has run its backward, while
+    /// the rest of the pass is still to come (data-parallel training starts reducing a layer's
+    /// gradients there). The gradients are the same as `backward`'s, bit for bit.
+    public func backward(seed: Tensor? = nil, gradientIsFinal: (ObjectIdentifier, Tensor) -> Void) {
+        guard let root = node else { preconditionFailure("backward: the tensor does not require a gradient") }
+        let start = seed ?? Backpropagation.unitSeed(for: self)
+        Backpropagation.run(from: root, seed: start, retainGraph: false, capturing: [], eagerLeaves: true) { leaf, gradient in
+            let total = leaf.grad.map { $0 + gradient } ?? gradient
+            leaf.grad = total
+            gradientIsFinal(ObjectIdentifier(leaf), total)
+        }
+    }
+
+    /// The identity `backward(seed:gradientIsFinal:)` reports this leaf's gradient under; nil for
+    /// tensors outside the autodiff graph.
+    public var leafIdentifier: ObjectIdentifier? { node.map(ObjectIdentifier.init) }
 }
 
 /// d(output)/d(each of `inputs`), with output holding one element unless `seed` is given. Leaves'
@@ -40,10 +58,12 @@ enum Backpropagation {
     }
 
     /// Walks the graph below `root` in reverse creation order, handing each leaf its gradient.
-    /// Returns the gradients reaching the nodes in `capturing`.
+    /// Returns the gradients reaching the nodes in `capturing`. With `eagerLeaves`, a leaf gets its
+    /// gradient as soon as every op using it has run its backward, instead of at its own place in
+    /// the order (leaves, created before the forward pass, would otherwise all come last).
     @discardableResult
     static func run(
-        from root: GradientNode, seed: Tensor, retainGraph: Bool, capturing: Set<ObjectIdentifier>,
+        from root: GradientNode, seed: Tensor, retainGraph: Bool, capturing: Set<ObjectIdentifier>, eagerLeaves: Bool = false,
         leaf: (GradientNode, Tensor) -> Void
     ) -> [ObjectIdentifier: Tensor] {
         precondition(seed.shape == root.shape,
@@ -58,11 +78,34 @@ enum Backpropagation {
         }
         order.sort { $0.id > $1.id }
 
+        // Eager leaves: how many edges from ops still to run point at each leaf.
+        var consumers: [ObjectIdentifier: Int] = [:]
+        if eagerLeaves {
+            for node in order {
+                for case let input? in node.inputs where input.backward == nil { consumers[ObjectIdentifier(input), default: 0] += 1 }
+            }
+        }
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): conform(seed, to: root)]
         var captured: [ObjectIdentifier: Tensor] = [:]
+        func consumed(_ inputs: [GradientNode?]) {
+            guard eagerLeaves else { return }
+            for case let input? in inputs where input.backward == nil {
+                let inputKey = ObjectIdentifier(input)
+                guard let remaining = consumers[inputKey] else { continue }
+                if remaining > 1 {
+                    consumers[inputKey] = remaining - 1
+                    continue
+                }
+                consumers[inputKey] = nil
+                if let gradient = pending.removeValue(forKey: inputKey) { leaf(input, gradient) }
+            }
+        }
         for node in order {
             let key = ObjectIdentifier(node)
-            guard let gradient = pending.removeValue(forKey: key) else { continue }
+            guard let gradient = pending.removeValue(forKey: key) else {
+                consumed(node.inputs)
+                continue
+            }
             if capturing.contains(key) { captured[key] = gradient }
             precondition(!node.isReleased,
                          "backward: the graph through \(node.op) was already freed by an earlier backward pass; pass retainGraph: true to reuse it")
@@ -86,6 +129,7 @@ enum Backpropagation {
                     pending[inputKey] = conformed
                 }
             }
+            consumed(node.inputs)
             if !retainGraph {
                 node.backward = nil
                 node.inputs = []

@@ -25,6 +25,13 @@ extension Tensor {
         node?.grad = nil
     }
 
+    /// Replaces the accumulated gradient of this leaf (data-parallel training puts the sum over
+    /// all ranks there before the optimizer step).
+    public func setGradient(_ gradient: Tensor) {
+        precondition(gradient.shape == shape, "setGradient: shape \(Shape.describe(gradient.shape)) differs from \(Shape.describe(shape))")
+        node?.grad = gradient.detached()
+    }
+
     /// Connects `output`, computed from `inputs` by code autodiff does not see, to the graph.
     ///
     /// This is how fused ops with hand-written derivatives join autodiff. `backward` receives the

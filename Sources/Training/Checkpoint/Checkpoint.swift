@@ -29,7 +29,12 @@ public enum Checkpoint {
 
     /// Reads a checkpoint's configuration and state; the tensors are loaded by `restore`.
     public static func read(_ url: URL) throws -> Contents {
-        let file = try SafeTensorsFile(contentsOf: url)
+        try read(try SafeTensorsFile(contentsOf: url))
+    }
+
+    /// The configuration and state of a checkpoint file already parsed.
+    public static func read(_ file: SafeTensorsFile) throws -> Contents {
+        let url = URL(fileURLWithPath: file.path)
         guard file.metadata["format"] == format, let config = file.metadata["config"], let state = file.metadata["state"] else {
             throw ConfigurationError("\(url.path): not an mpw checkpoint (no \(format) metadata)")
         }

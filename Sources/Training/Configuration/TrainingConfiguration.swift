@@ -32,7 +32,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     // Run.
     public var seed: UInt64
+    /// Threads of each rank.
     public var threads: Int
+    /// Ranks that trained the run (the latest segment of a resumed one); nil before data parallelism existed.
+    public var worldSize: Int? = nil
+    /// `BatchNormMode` under mpirun: "sync" or "local"; nil means sync (one process always is).
+    public var batchNorm: String? = nil
 
     public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
                 cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,

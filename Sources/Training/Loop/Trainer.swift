@@ -15,6 +15,10 @@ import Tensors
 /// momentum buffers, random generators and the sums of the epoch in progress; so a run stopped at
 /// any step and resumed from its checkpoint ends with the same weights, bit for bit (at the same
 /// thread count), as one that never stopped.
+///
+/// With a distributed `DataParallel`, every rank runs a trainer on its part of each global batch
+/// (see `DataParallel`); only rank 0 writes the run directory. A run resumes on any number of
+/// ranks: the position, data order and figures are those of the global batch.
 public final class Trainer {
     public let setup: RunSetup
     public let directory: RunDirectory
@@ -22,13 +26,19 @@ public final class Trainer {
     public let optimizer: SGD
     public private(set) var state: TrainingState
     public private(set) var records: [EpochRecord]
+    /// Stop, as if interrupted (saving a checkpoint), after this many steps of this call to
+    /// `train` (a job's time slot on a cluster; tests).
+    public var stopAfterSteps: Int?
+    public let parallel: DataParallel
     private let configuration: TrainingConfiguration
     private let dropLast: Bool
 
-    /// A new run (checkpoint nil) or a resumed one.
-    public init(setup: RunSetup, directory: RunDirectory, resumingFrom checkpoint: Checkpoint.Contents? = nil) throws {
+    /// A new run (checkpoint nil) or a resumed one; `parallel` spreads it over several ranks.
+    public init(setup: RunSetup, directory: RunDirectory, resumingFrom checkpoint: Checkpoint.Contents? = nil,
+                parallel: DataParallel = DataParallel()) throws {
         self.setup = setup
         self.directory = directory
+        self.parallel = parallel
         configuration = setup.configuration
         model = try setup.makeModel()
         optimizer = SGD(model: model, learningRate: configuration.learningRate, momentum: configuration.momentum,
@@ -38,11 +48,21 @@ public final class Trainer {
         if let checkpoint {
             try Checkpoint.restore(checkpoint, model: model, optimizer: optimizer)
             state = checkpoint.state
-            records = try directory.readMetrics().filter { $0.epoch <= checkpoint.state.epoch }
+            records = parallel.isLeader ? try directory.readMetrics().filter { $0.epoch <= checkpoint.state.epoch } : []
             try restoreGenerators(state.generators)
         } else {
             state = .start
             records = []
+        }
+        if parallel.isDistributed {
+            let ranks = parallel.world.size
+            let smallestBatch = dropLast ? configuration.batchSize : setup.train.count
+            guard smallestBatch >= ranks, setup.test.count >= ranks else {
+                throw ConfigurationError("\(ranks) ranks need at least \(ranks) images in every batch and in the test split (batch \(smallestBatch), \(setup.test.count) test images): use fewer ranks or a larger --batch")
+            }
+            try parallel.requireAgreement([("training images", setup.train.count), ("test images", setup.test.count),
+                                           ("parameters", model.parameterCount), ("as the epoch", state.epoch), ("as the batch", state.batch)])
+            parallel.attach(model)
         }
     }
 
@@ -58,35 +78,55 @@ public final class Trainer {
         let schedule = configuration.schedule.schedule(base: configuration.learningRate, epochs: configuration.epochs, stepsPerEpoch: batches)
         let classes = setup.classes
         let smoothing = configuration.labelSmoothing
+        var stepsRun = 0
         while state.epoch < configuration.epochs {
             let epoch = state.epoch
             let loader = try BatchLoader(dataset: setup.train, batchSize: configuration.batchSize, shuffle: true, dropLast: dropLast,
                                          transform: setup.trainTransform, seed: configuration.seed, epoch: epoch,
-                                         workers: configuration.workers, startBatch: state.batch)
+                                         workers: configuration.workers, startBatch: state.batch, shard: parallel.shard)
             observer(.epochStarted(epoch: epoch, epochs: configuration.epochs, batches: batches,
                                    learningRate: Double(schedule.learningRate(atEpoch: Double(epoch) + Double(state.batch) / Double(batches)))))
             model.train()
             var stepStart = Date()
             while let batch = try loader.next() {
                 optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(batch.index) / Double(batches))
-                let logits = model(batch.images)
-                let loss: Tensor
-                if batch.mixedLabels != nil || smoothing > 0 {
-                    loss = Tensor.crossEntropy(logits: logits, targets: Self.targets(batch, classes: classes, smoothing: smoothing))
-                } else {
-                    loss = Tensor.crossEntropy(logits: logits, labels: batch.labels)
+                let (logits, loss) = parallel.withBatchNormSynchronised { () -> (Tensor, Tensor) in
+                    let logits = model(batch.images)
+                    let loss: Tensor
+                    if batch.mixedLabels != nil || smoothing > 0 {
+                        loss = Tensor.crossEntropy(logits: logits, targets: Self.targets(batch, classes: classes, smoothing: smoothing))
+                    } else {
+                        loss = Tensor.crossEntropy(logits: logits, labels: batch.labels)
+                    }
+                    return (logits, loss)
                 }
                 let value = loss.item
-                guard value.isFinite else { throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: value) }
-                loss.backward()
-                optimizer.step()
-
-                let ranks = TopK.ranks(logits: logits.detached(), labels: batch.labels)
-                state.partial.lossSum += Double(value) * Double(batch.count)
-                state.partial.correct += ranks.filter { $0 == 0 }.count
-                state.partial.samples += batch.count
-                if let head = model.head as? MultiProxyHead, case .wasserstein = head.flow {
-                    state.partial.iterationSum += head.statistics.meanIterations
+                stepsRun += 1
+                let step: StepFigures
+                if parallel.isDistributed {
+                    // Every rank back-propagates first; a non-finite loss anywhere then stops all of them.
+                    let globalCount = min(configuration.batchSize, setup.train.count - batch.index * configuration.batchSize)
+                    parallel.withBatchNormSynchronised {
+                        parallel.backward(loss, localCount: batch.count, globalCount: globalCount)
+                    }
+                    step = StepFigures(value: value, logits: logits, batch: batch, model: model, stepsRun: stepsRun,
+                                       stopAfter: stopAfterSteps).summed(over: parallel)
+                    guard step.lossSum.isFinite else {
+                        throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: Float(step.lossSum / step.samples))
+                    }
+                    optimizer.step()
+                } else {
+                    guard value.isFinite else { throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: value) }
+                    loss.backward()
+                    optimizer.step()
+                    step = StepFigures(value: value, logits: logits, batch: batch, model: model, stepsRun: stepsRun,
+                                       stopAfter: stopAfterSteps)
+                }
+                state.partial.lossSum += step.lossSum
+                state.partial.correct += Int(step.correct)
+                state.partial.samples += Int(step.samples)
+                if let iterations = step.meanIterations {
+                    state.partial.iterationSum += iterations
                     state.partial.iterationBatches += 1
                 }
                 let now = Date()
@@ -98,25 +138,27 @@ public final class Trainer {
                                             loss: state.partial.meanLoss, accuracy: state.partial.accuracy,
                                             imagesPerSecond: state.partial.imagesPerSecond, learningRate: Double(optimizer.learningRate),
                                             secondsRemaining: remaining, meanSinkhornIterations: state.partial.meanIterations)))
-                if InterruptSignal.isRequested && state.batch < batches {
+                if step.stopRequested && state.batch < batches {
                     try saveCheckpoint(best: false)
                     observer(.checkpointSaved(path: directory.lastCheckpoint.path))
                     throw TrainingStop.interrupted(epoch: epoch, batch: state.batch, directory: directory.url.path)
                 }
             }
             try finishEpoch(epoch, learningRate: Double(optimizer.learningRate), observer: observer)
-            if InterruptSignal.isRequested && state.epoch < configuration.epochs {
+            let stopAfter = stopAfterSteps.map { stepsRun >= $0 } ?? false
+            if parallel.any(InterruptSignal.isRequested || stopAfter, label: "stop agreement") && state.epoch < configuration.epochs {
                 throw TrainingStop.interrupted(epoch: state.epoch, batch: 0, directory: directory.url.path)
             }
         }
         let summary = makeSummary()
-        try directory.writeSummary(summary)
+        if parallel.isLeader { try directory.writeSummary(summary) }
         return summary
     }
 
     private func finishEpoch(_ epoch: Int, learningRate: Double, observer: (TrainingEvent) -> Void) throws {
-        let evaluation = try Evaluator.evaluate(model, on: setup.test, transform: setup.testTransform, batchSize: configuration.batchSize,
-                                                workers: configuration.workers, seed: configuration.seed) { batch, batches in
+        parallel.shareRunningStatistics(of: model)
+        let evaluation = try parallel.evaluate(model, on: setup.test, transform: setup.testTransform, batchSize: configuration.batchSize,
+                                               workers: configuration.workers, seed: configuration.seed) { batch, batches in
             observer(.evaluating(epoch: epoch, batch: batch, batches: batches))
         }
         let record = EpochRecord(epoch: epoch + 1, trainLoss: state.partial.meanLoss, trainAccuracy: state.partial.accuracy,
@@ -133,13 +175,17 @@ public final class Trainer {
             state.bestTop1 = evaluation.top1
             state.bestEpoch = epoch + 1
         }
-        try directory.writeMetrics(records)
+        if parallel.isLeader { try directory.writeMetrics(records) }
         try saveCheckpoint(best: improved)
         observer(.epochFinished(record))
         observer(.checkpointSaved(path: directory.lastCheckpoint.path))
     }
 
+    /// Rank 0 writes, once every rank has finished the step (the others carry on at once).
     private func saveCheckpoint(best: Bool) throws {
+        parallel.shareRunningStatistics(of: model)
+        parallel.world.barrier(label: "barrier before the checkpoint")
+        guard parallel.isLeader else { return }
         state.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, $0.generator.stateWords) }
         })

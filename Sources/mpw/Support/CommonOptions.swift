@@ -3,7 +3,7 @@ import Kernels
 
 /// Options every compute command takes.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores.")
+    @Option(help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores (under mpirun: shared by the ranks on the host).")
     var threads: Int?
 
     func validate() throws {
@@ -11,7 +11,7 @@ struct ComputeOptions: ParsableArguments {
     }
 
     func apply() {
-        Threads.set(threads ?? Threads.available)
+        Threads.set(threads ?? DistributedOptions.defaultThreads)
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import Kernels
 import Models
 import MultiProxy
+import Distributed
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -17,6 +18,8 @@ struct TrainCommand: ParsableCommand {
             (--greyscale pad-to-32-rgb repeats the channel for an unmodified 3-channel stem instead).
             The run directory receives config.json, metrics.jsonl, last.safetensors, best.safetensors and summary.json. \
             Ctrl-C finishes the current step, saves, and prints how to resume.
+            Under mpirun every rank trains on its part of each global batch (--batch stays the global batch); \
+            rank 0 writes the run directory. See the README section "Training on several machines".
             """
     )
 
@@ -88,10 +91,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Without a terminal: print a progress line every N steps.")
     var logEvery = 50
 
+    @Option(help: "Stop after N training steps of this invocation, saving a checkpoint as Ctrl-C does (resume continues).")
+    var stopAfter: Int?
+
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var distributed: DistributedOptions
 
     func validate() throws {
-        try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery))
+        try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery), ("--stop-after", stopAfter))
         if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive, got \(lr)") }
         if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
         if let wd, !(wd >= 0) || !wd.isFinite { throw ValidationError("--wd must not be negative, got \(wd)") }
@@ -109,6 +116,7 @@ struct TrainCommand: ParsableCommand {
                 ("--limit-train", limitTrain != nil), ("--limit-test", limitTest != nil), ("--greyscale", greyscale != nil),
                 ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
+                ("--batchnorm", distributed.batchnorm != nil),
             ]
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
@@ -126,28 +134,54 @@ struct TrainCommand: ParsableCommand {
             model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
             learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
-            seed: seed ?? 0, threads: compute.threads ?? Threads.available)
+            seed: seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
     }
 
     func run() throws {
+        let world = try distributed.startWorld()
+        try abortingJobOnError(world) { try train(in: world) }
+    }
+
+    /// Rank 0 alone creates, locks and writes the run directory; every rank trains.
+    private func train(in world: any Communicator) throws {
         let trainer: Trainer
+        var lock: RunLock?
         if let resume {
             let directory = RunDirectory(resume)
-            let checkpoint = try Checkpoint.read(directory.lastCheckpoint)
-            Threads.set(checkpoint.configuration.threads)
-            trainer = try Trainer(setup: try RunSetup(checkpoint.configuration), directory: directory, resumingFrom: checkpoint)
-            print("resuming \(directory.url.path) at epoch \(checkpoint.state.epoch + 1), batch \(checkpoint.state.batch)")
+            if world.isLeader {
+                lock = try RunLock(directory)
+                directory.removeLeftoverTemporaryFiles()
+            }
+            let checkpoint = try Checkpoint.read(directory.lastCheckpoint, sharedWith: world)
+            var configuration = checkpoint.configuration
+            // Another world size: the per-rank thread default of this one.
+            if (configuration.worldSize ?? 1) != world.size {
+                configuration.worldSize = world.size
+                configuration.threads = DistributedOptions.defaultThreads
+                if world.isLeader { try directory.writeConfiguration(configuration) }
+            }
+            Threads.set(configuration.threads)
+            trainer = try Trainer(setup: try RunSetup(configuration), directory: directory, resumingFrom: checkpoint,
+                                  parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
+            if world.isLeader { print("resuming \(directory.url.path) at epoch \(checkpoint.state.epoch + 1), batch \(checkpoint.state.batch)") }
         } else {
-            let configuration = try resolvedConfiguration()
+            var configuration = try resolvedConfiguration()
+            configuration.worldSize = world.size
+            configuration.batchNorm = world.isDistributed ? distributed.batchnorm ?? BatchNormMode.sync.rawValue : nil
             Threads.set(configuration.threads)
             let setup = try RunSetup(configuration)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let directory = RunDirectory(out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
-            try directory.createForNewRun()
-            try directory.writeConfiguration(configuration)
-            trainer = try Trainer(setup: setup, directory: directory)
+            if world.isLeader {
+                try directory.createForNewRun()
+                lock = try RunLock(directory)
+                directory.removeLeftoverTemporaryFiles()
+                try directory.writeConfiguration(configuration)
+            }
+            trainer = try Trainer(setup: setup, directory: directory, parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
         }
-        try TrainingSession.run(trainer, logEvery: logEvery)
+        trainer.stopAfterSteps = stopAfter
+        _ = try withExtendedLifetime(lock) { try TrainingSession.run(trainer, logEvery: logEvery) }
     }
 }
 
@@ -156,19 +190,30 @@ enum TrainingSession {
     @discardableResult
     static func run(_ trainer: Trainer, logEvery: Int) throws -> TrainingSummary {
         let configuration = trainer.setup.configuration
-        print("\(configuration.model) + \(try configuration.head.configuration()) on \(configuration.dataset): \(trainer.setup.train.count) training / \(trainer.setup.test.count) test images, \(trainer.model.parameterCount) parameters, \(Threads.count) threads")
-        print("run directory: \(trainer.directory.url.path)")
+        let leader = trainer.parallel.isLeader
+        let world = trainer.parallel.world
+        if leader {
+            print("\(configuration.model) + \(try configuration.head.configuration()) on \(configuration.dataset): \(trainer.setup.train.count) training / \(trainer.setup.test.count) test images, \(trainer.model.parameterCount) parameters, \(Threads.count) threads")
+            if world.isDistributed {
+                print("data-parallel over \(world.size) ranks: global batch \(configuration.batchSize), BatchNorm \(trainer.parallel.batchNorm.rawValue), \(Threads.count) threads per rank")
+            }
+            print("run directory: \(trainer.directory.url.path)")
+        }
         let display = ProgressDisplay(interval: logEvery)
         InterruptSignal.install()
         defer { InterruptSignal.uninstall() }
         do {
-            let summary = try trainer.train(observer: display.handle)
-            display.finish()
-            printSummary(summary, records: trainer.records)
+            let summary = try trainer.train(observer: leader ? display.handle : { _ in })
+            if leader {
+                display.finish()
+                printSummary(summary, records: trainer.records)
+            }
             return summary
         } catch let stop as TrainingStop {
-            display.finish()
-            print("mpw: \(stop)")
+            if leader {
+                display.finish()
+                print("mpw: \(stop)")
+            }
             if case .interrupted = stop { throw ExitCode(130) }
             throw ExitCode.failure
         }
