@@ -89,6 +89,7 @@ struct TrainCommand: ParsableCommand {
     var logEvery = 50
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery))
@@ -120,13 +121,15 @@ struct TrainCommand: ParsableCommand {
         let epochs = epochs ?? 200
         let schedule = try ScheduleSpecification(
             parsing: schedule ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))", warmupEpochs: warmup ?? 0)
-        return TrainingConfiguration(
+        var configuration = TrainingConfiguration(
             dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
             greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
             model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
             learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
             seed: seed ?? 0, threads: compute.threads ?? Threads.available)
+        configuration.precision = try precision.resolved()
+        return configuration
     }
 
     func run() throws {
@@ -135,7 +138,10 @@ struct TrainCommand: ParsableCommand {
             let directory = RunDirectory(resume)
             let checkpoint = try Checkpoint.read(directory.lastCheckpoint)
             Threads.set(checkpoint.configuration.threads)
-            trainer = try Trainer(setup: try RunSetup(checkpoint.configuration), directory: directory, resumingFrom: checkpoint)
+            // Checkpoints are float32 in either precision, so a run may resume in the other one.
+            var configuration = checkpoint.configuration
+            if let precision = try self.precision.resolved() { configuration.precision = precision }
+            trainer = try Trainer(setup: try RunSetup(configuration), directory: directory, resumingFrom: checkpoint)
             print("resuming \(directory.url.path) at epoch \(checkpoint.state.epoch + 1), batch \(checkpoint.state.batch)")
         } else {
             let configuration = try resolvedConfiguration()
