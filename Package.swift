@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors", "Kernels"]),
         .target(name: "OptimalTransport", dependencies: ["Tensors", "Kernels"]),
         .target(name: "MultiProxy", dependencies: ["NN", "OptimalTransport", "Tensors", "Kernels"]),
-        .target(name: "Models", dependencies: ["MultiProxy", "NN", "Tensors"]),
+        .target(name: "Models", dependencies: ["MultiProxy", "NN", "Tensors", "Kernels"]),
         .target(name: "Datasets", dependencies: [
             "Tensors", "Kernels",
             .target(name: "CTurboJPEG", condition: linux),

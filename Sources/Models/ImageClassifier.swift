@@ -1,3 +1,4 @@
+import Kernels
 import MultiProxy
 import NN
 import Tensors
@@ -25,7 +26,12 @@ public final class ImageClassifier: Module, Layer {
         backbone.namedOwnParameters + (headPrefix.isEmpty ? head.namedOwnParameters : [])
     }
 
+    /// The precision of the forward pass (`Autocast`); nil keeps the caller's scope (float32
+    /// outside any). Weights and checkpoints are float32 whatever it is.
+    public var precision: Precision?
+
     public func callAsFunction(_ images: Tensor) -> Tensor {
-        head(backbone(images))
+        guard let precision else { return head(backbone(images)) }
+        return Autocast.run(precision) { head(backbone(images)) }
     }
 }

@@ -22,12 +22,12 @@ enum OneDNN {
         precondition(status == dnnl_success, "oneDNN failed \(action()) (status \(status.rawValue))")
     }
 
-    /// A plain memory descriptor of `dims` in the layout named by `tag`.
-    static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t) -> UnsafePointer<dnnl_memory_desc_t> {
+    /// A plain memory descriptor of `dims` in the layout named by `tag`, float32 unless told.
+    static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> UnsafePointer<dnnl_memory_desc_t> {
         let descriptor = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
         descriptor.initialize(to: dnnl_memory_desc_t())
         let sizes = dims.map(Int64.init)
-        check(dnnl_memory_desc_init_by_tag(descriptor, Int32(dims.count), sizes, dnnl_f32, tag), "describing \(dims)")
+        check(dnnl_memory_desc_init_by_tag(descriptor, Int32(dims.count), sizes, type, tag), "describing \(dims)")
         return UnsafePointer(descriptor)
     }
 

@@ -4,7 +4,9 @@ import Tensors
 extension Tensor {
     /// 2-D cross-correlation of an (N, C, H, W) tensor with OIHW `weight`, as PyTorch's conv2d
     /// with groups = 1. The input is taken channels-last (converted if needed) and the output is
-    /// channels-last: oneDNN's fastest kernels read and write that order.
+    /// channels-last: oneDNN's fastest kernels read and write that order. Inside an `Autocast`
+    /// bf16 scope it runs in mixed precision (`convolved2DBFloat16`) where the engine has a bf16
+    /// kernel for the shape, in float32 otherwise.
     public func convolved2D(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d: input \(Shape.describe(shape)) and weight \(Shape.describe(weight.shape)) must be rank 4")
         precondition(shape[1] == weight.shape[1],
@@ -17,6 +19,10 @@ extension Tensor {
             paddingHeight: padding, paddingWidth: padding, hasBias: bias != nil)
         precondition(geometry.outputHeight > 0 && geometry.outputWidth > 0,
                      "conv2d: kernel \(weight.shape[2])x\(weight.shape[3]) does not fit input \(Shape.describe(shape)) with padding \(padding)")
+        let autocast = Autocast.current
+        if autocast.precision == .bf16, Convolution.runsBFloat16(geometry, backend: autocast.backend) {
+            return convolved2DBFloat16(geometry, weight: weight, bias: bias, backend: autocast.backend)
+        }
         let input = converted(to: .channelsLast)
         let filters = weight.contiguous()
         let output = Tensor(uninitializedShape: [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],

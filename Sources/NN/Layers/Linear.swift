@@ -1,7 +1,9 @@
+import Kernels
 import Tensors
 
 /// y = x·Wᵀ + b with W of shape (out, in), initialised as PyTorch's Linear:
-/// uniform in ±1/√in for both weight and bias.
+/// uniform in ±1/√in for both weight and bias. The product runs in bf16 inside an `Autocast` bf16
+/// scope; the bias is added in float32.
 public final class Linear: Module, Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -16,7 +18,10 @@ public final class Linear: Module, Layer {
     public var outputFeatures: Int { weight.shape[0] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let product = Tensor.matmul(input, weight.value, transposeB: true)
+        let autocast = Autocast.current
+        let product = autocast.precision == .bf16
+            ? Tensor.linearBFloat16(input, weight: weight.value, backend: autocast.backend)
+            : Tensor.matmul(input, weight.value, transposeB: true)
         MultiplyAccumulateCounter.record(product.count * inputFeatures)
         return bias.map { product + $0.value } ?? product
     }

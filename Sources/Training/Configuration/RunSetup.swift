@@ -1,4 +1,5 @@
 import Datasets
+import Kernels
 import Models
 import MultiProxy
 import Tensors
@@ -32,6 +33,9 @@ public struct RunSetup {
         }
         _ = try ModelZoo.entry(configuration.model)
         _ = try configuration.head.configuration()
+        if let reason = configuration.precision?.unsupportedReason {
+            throw ConfigurationError("--precision \(configuration.precision!.rawValue) needs \(reason)")
+        }
         self.configuration = configuration
         self.kind = kind
         train = try kind.open(directory: configuration.dataDirectory, split: .train).prefix(configuration.limitTrain)
@@ -50,7 +54,9 @@ public struct RunSetup {
     /// The network, initialised from the run's seed.
     public func makeModel() throws -> ImageClassifier {
         var generator = RandomGenerator(seed: configuration.seed &+ 0x4D50_5700)
-        return try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: classes,
-                                       inputChannels: inputChannels, inputSize: inputSize, generator: &generator)
+        let model = try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: classes,
+                                            inputChannels: inputChannels, inputSize: inputSize, generator: &generator)
+        model.precision = configuration.precision
+        return model
     }
 }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Kernels
 
 /// Everything that defines a training run, fully resolved. It is written to config.json and into
 /// every checkpoint, so a run can be resumed or evaluated without repeating any flag.
@@ -38,6 +39,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var worldSize: Int? = nil
     /// `BatchNormMode` under mpirun: "sync" or "local"; nil means sync (one process always is).
     public var batchNorm: String? = nil
+    /// Arithmetic of convolutions and linear layers (nil: fp32, as before the field existed).
+    public var precision: Precision? = nil
 
     public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
                 cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,

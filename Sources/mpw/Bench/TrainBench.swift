@@ -29,6 +29,7 @@ struct TrainBench: ParsableCommand {
 
     @OptionGroup var heads: HeadOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -39,8 +40,10 @@ struct TrainBench: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let precision = try self.precision.resolved()
         var generator = RandomGenerator(seed: 1)
         let network = try ModelZoo.classifier(model, head: heads.configuration, classes: classes, generator: &generator)
+        network.precision = precision
         let size = try ModelZoo.inputSize(of: model)
         let images = Tensor.randomNormal([batch, 3, size, size], generator: &generator)
         let labels = (0..<batch).map { _ in Int32(generator.nextInt(below: classes)) }
@@ -68,6 +71,7 @@ struct TrainBench: ParsableCommand {
         report.add("model", "model", model)
         report.add("head", "head", heads.head)
         report.add("batch", "batch", batch)
+        report.add("precision", "precision", (precision ?? .fp32).rawValue)
         report.add("threads", "threads", Threads.count)
         report.add("train_images_per_second", "train images/s", Double(batch * steps) / trainSeconds)
         report.add("eval_images_per_second", "eval images/s", Double(batch * steps) / evalSeconds)

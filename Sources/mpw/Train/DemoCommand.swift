@@ -34,6 +34,7 @@ struct DemoCommand: ParsableCommand {
     var logEvery = 100
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         try requireCounts(("--epochs", epochs), ("--limit-train", limitTrain), ("--limit-test", limitTest))
@@ -41,16 +42,18 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let precision = try self.precision.resolved()
         let start = Date()
         let stamp = ISO8601DateFormatter().string(from: start).replacingOccurrences(of: ":", with: "")
         let base = out ?? "runs/demo-\(stamp)"
         var results: [(head: String, summary: TrainingSummary)] = []
         for kind in [HeadConfiguration.Kind.gapfc, .mpw] {
-            let configuration = TrainingConfiguration(
+            var configuration = TrainingConfiguration(
                 dataset: "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest, greyscaleAdaptation: "pad-to-32",
                 cutMix: false, workers: 2, model: "resnet20", head: HeadSettings(HeadConfiguration(kind: kind)), epochs: epochs,
                 batchSize: 128, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false, decayNormalizationAndBias: true,
                 labelSmoothing: 0, schedule: ScheduleSpecification(shape: .cosine), seed: 0, threads: Threads.count)
+            configuration.precision = precision
             let setup = try RunSetup(configuration)
             let directory = RunDirectory("\(base)/\(kind.rawValue)")
             try directory.createForNewRun()

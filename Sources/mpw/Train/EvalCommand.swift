@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
     var batch = 256
 
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -34,8 +35,10 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let precision = try self.precision.resolved()
         let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
         let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limit)
+        setup.model.precision = precision
         let report = try Evaluator.evaluate(setup.model, on: setup.dataset, transform: setup.transform, batchSize: batch,
                                             workers: 2, seed: contents.configuration.seed)
         if output.json {

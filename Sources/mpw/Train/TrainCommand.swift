@@ -96,6 +96,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var distributed: DistributedOptions
+    @OptionGroup var precision: PrecisionOptions
 
     func validate() throws {
         try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery), ("--stop-after", stopAfter))
@@ -128,13 +129,15 @@ struct TrainCommand: ParsableCommand {
         let epochs = epochs ?? 200
         let schedule = try ScheduleSpecification(
             parsing: schedule ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))", warmupEpochs: warmup ?? 0)
-        return TrainingConfiguration(
+        var configuration = TrainingConfiguration(
             dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
             greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
             model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
             learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
             seed: seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
+        configuration.precision = try precision.resolved()
+        return configuration
     }
 
     func run() throws {
@@ -160,6 +163,8 @@ struct TrainCommand: ParsableCommand {
                 configuration.threads = DistributedOptions.defaultThreads
                 if world.isLeader { try directory.writeConfiguration(configuration) }
             }
+            // Checkpoints are float32 in either precision, so a run may resume in the other one.
+            if let precision = try self.precision.resolved() { configuration.precision = precision }
             Threads.set(configuration.threads)
             trainer = try Trainer(setup: try RunSetup(configuration), directory: directory, resumingFrom: checkpoint,
                                   parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
