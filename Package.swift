@@ -3,7 +3,7 @@
 // The Multi-Proxy Wasserstein classifier: a CPU tensor engine with autodiff, optimal transport,
 // CNN backbones, data pipelines and the `mpw` command line. Layers depend downward only:
 //
-//   mpw -> Training -> Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//   mpw -> Training -> TorchFormat, Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
 //
 // Build with `-Xswiftc -target-cpu -Xswiftc native` (scripts/build does) so SIMD code uses the
 // machine's vector width; the flag is not in this manifest so the package stays usable as a dependency.
@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "TorchFormat", targets: ["TorchFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,9 +52,10 @@ let package = Package(
             .target(name: "CPNG", condition: linux),
             .target(name: "CZlib", condition: linux),
         ]),
-        .target(name: "Training", dependencies: ["Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "TorchFormat", dependencies: ["Tensors", .target(name: "CZlib", condition: linux)]),
+        .target(name: "Training", dependencies: ["TorchFormat", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .executableTarget(name: "mpw", dependencies: [
-            "Training", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
+            "Training", "TorchFormat", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
+        .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )
