@@ -85,6 +85,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this directory exactly where it stopped; takes every setting from its checkpoint.")
     var resume: String?
 
+    @OptionGroup var fineTuning: FineTuningOptions
+
     @Option(help: "Without a terminal: print a progress line every N steps.")
     var logEvery = 50
 
@@ -109,7 +111,7 @@ struct TrainCommand: ParsableCommand {
                 ("--limit-train", limitTrain != nil), ("--limit-test", limitTest != nil), ("--greyscale", greyscale != nil),
                 ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
-            ]
+            ] + fineTuning.flagsGiven
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
             }
@@ -120,13 +122,15 @@ struct TrainCommand: ParsableCommand {
         let epochs = epochs ?? 200
         let schedule = try ScheduleSpecification(
             parsing: schedule ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))", warmupEpochs: warmup ?? 0)
-        return TrainingConfiguration(
+        var configuration = TrainingConfiguration(
             dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
             greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
             model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
             learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
             seed: seed ?? 0, threads: compute.threads ?? Threads.available)
+        configuration.fineTuning = fineTuning.settings
+        return configuration
     }
 
     func run() throws {
@@ -146,6 +150,9 @@ struct TrainCommand: ParsableCommand {
             try directory.createForNewRun()
             try directory.writeConfiguration(configuration)
             trainer = try Trainer(setup: setup, directory: directory)
+            if let initPath = configuration.fineTuning?.initPath, let transfer = trainer.headTransfer {
+                print("initialised from \(initPath): \(transfer)")
+            }
         }
         try TrainingSession.run(trainer, logEvery: logEvery)
     }
