@@ -3,7 +3,7 @@
 // The Multi-Proxy Wasserstein classifier: a CPU tensor engine with autodiff, optimal transport,
 // CNN backbones, data pipelines and the `mpw` command line. Layers depend downward only:
 //
-//   mpw -> Training -> Distributed (collectives; Open MPI loaded at run time), Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//   mpw -> Training -> Distributed (collectives; Open MPI loaded at run time), TorchFormat, Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
 //
 // Build with `-Xswiftc -target-cpu -Xswiftc native` (scripts/build does) so SIMD code uses the
 // machine's vector width; the flag is not in this manifest so the package stays usable as a dependency.
@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "TorchFormat", targets: ["TorchFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,9 +54,10 @@ let package = Package(
             .target(name: "CZlib", condition: linux),
         ]),
         .target(name: "Distributed"),
-        .target(name: "Training", dependencies: ["Distributed", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "TorchFormat", dependencies: ["Tensors", .target(name: "CZlib", condition: linux)]),
+        .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .executableTarget(name: "mpw", dependencies: [
-            "Training", "Distributed", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
+            "Training", "Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
+        .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )

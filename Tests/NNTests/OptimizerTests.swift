@@ -35,6 +35,24 @@ import Tensors
         for (a, e) in zip(parameter.value.scalars, expected) { #expect(abs(a - e) < 1e-5) }
     }
 
+    /// A parameter group's rate: scale s at rate lr steps exactly as rate s * lr (PyTorch's param groups).
+    @Test func learningRateScalesActPerParameter() {
+        let initial: [Float] = (0..<19).map { Float($0) * 0.1 - 1 }
+        let steps: [[Float]] = (0..<3).map { s in (0..<19).map { Float(($0 * 5 + s) % 7) * 0.1 - 0.3 } }
+        let scaled = Parameter(Tensor(initial, shape: [19]), role: .weight)
+        let plain = Parameter(Tensor(initial, shape: [19]), role: .weight)
+        let sgd = SGD(parameters: [("scaled", scaled), ("plain", plain)], learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+        sgd.learningRateScales = ["scaled": 0.25]
+        for g in steps {
+            ((scaled.value + plain.value) * Tensor(g, shape: [19])).sum().backward()
+            sgd.step()
+        }
+        let slow = reference(initial, gradients: steps, lr: 0.025, momentum: 0.9, dampening: 0, nesterov: false, decay: 5e-4)
+        let fast = reference(initial, gradients: steps, lr: 0.1, momentum: 0.9, dampening: 0, nesterov: false, decay: 5e-4)
+        for (a, e) in zip(scaled.value.scalars, slow) { #expect(abs(a - e) < 1e-5) }
+        for (a, e) in zip(plain.value.scalars, fast) { #expect(abs(a - e) < 1e-5) }
+    }
+
     @Test func noDecayForNormalizationAndBias() {
         let weight = Parameter(Tensor([1], shape: [1]), role: .weight)
         let bias = Parameter(Tensor([1], shape: [1]), role: .bias)

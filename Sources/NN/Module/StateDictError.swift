@@ -7,6 +7,10 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     /// Where the state dict came from, when it was a file.
     public var source: String?
 
+    public init(source: String? = nil) {
+        self.source = source
+    }
+
     public var isEmpty: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
     public var description: String {

@@ -19,6 +19,9 @@ public final class SGD {
     public let decayNormalizationAndBias: Bool
 
     public let parameters: [(name: String, parameter: Parameter)]
+    /// Learning-rate multipliers by parameter name (PyTorch's parameter groups with their own
+    /// `lr`): a parameter steps with `learningRate * scale`; absent names use 1.
+    public var learningRateScales: [String: Float] = [:]
     /// Momentum buffers by parameter name; absent until a parameter's first step.
     public private(set) var momentumBuffers: [String: Tensor] = [:]
 
@@ -46,7 +49,8 @@ public final class SGD {
         for (name, parameter) in parameters {
             guard let gradient = parameter.gradient?.converted(to: parameter.value.format) else { continue }
             let decay = (decayNormalizationAndBias || parameter.role == .weight) ? weightDecay : 0
-            update(name: name, parameter: parameter, gradient: gradient, decay: decay)
+            update(name: name, parameter: parameter, gradient: gradient, decay: decay,
+                   rate: learningRate * (learningRateScales[name] ?? 1))
             parameter.clearGradient()
         }
     }
@@ -55,8 +59,8 @@ public final class SGD {
         for (_, parameter) in parameters { parameter.clearGradient() }
     }
 
-    private func update(name: String, parameter: Parameter, gradient: Tensor, decay: Float) {
-        let rate = learningRate, momentum = momentum, dampening = 1 - dampening, nesterov = nesterov
+    private func update(name: String, parameter: Parameter, gradient: Tensor, decay: Float, rate: Float) {
+        let momentum = momentum, dampening = 1 - dampening, nesterov = nesterov
         let count = gradient.count
         let g = gradient.storage.pointer
         if momentum == 0 {

@@ -42,6 +42,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Arithmetic of convolutions and linear layers (nil: fp32, as before the field existed).
     public var precision: Precision? = nil
 
+    /// Starting weights and the fine-tuning recipe (`--init`); nil: a run from scratch.
+    public var fineTuning: FineTuningSettings? = nil
+
     public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
                 cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,
                 momentum: Float, weightDecay: Float, nesterov: Bool, decayNormalizationAndBias: Bool, labelSmoothing: Float,

@@ -32,6 +32,9 @@ public final class Trainer {
     public let parallel: DataParallel
     private let configuration: TrainingConfiguration
     private let dropLast: Bool
+    /// What a new run's `--init` did with the head (nil without `--init`, and when resuming).
+    public private(set) var headTransfer: HeadTransfer?
+    private var freezesBackbone: Bool { configuration.fineTuning?.freezeBackbone ?? false }
 
     /// A new run (checkpoint nil) or a resumed one; `parallel` spreads it over several ranks.
     public init(setup: RunSetup, directory: RunDirectory, resumingFrom checkpoint: Checkpoint.Contents? = nil,
@@ -41,10 +44,13 @@ public final class Trainer {
         self.parallel = parallel
         configuration = setup.configuration
         model = try setup.makeModel()
-        optimizer = SGD(model: model, learningRate: configuration.learningRate, momentum: configuration.momentum,
-                        nesterov: configuration.nesterov, weightDecay: configuration.weightDecay,
-                        decayNormalizationAndBias: configuration.decayNormalizationAndBias)
+        optimizer = FineTuning.optimizer(for: model, configuration: configuration)
         dropLast = setup.train.count >= configuration.batchSize
+        if checkpoint == nil, let fineTuning = configuration.fineTuning {
+            var generator = RandomGenerator(seed: configuration.seed &+ 0x1417)
+            headTransfer = try WeightTransfer.apply(try InitialWeights.read(fineTuning.initPath), to: model,
+                                                    proxyNoise: fineTuning.proxyNoise, generator: &generator)
+        }
         if let checkpoint {
             try Checkpoint.restore(checkpoint, model: model, optimizer: optimizer)
             state = checkpoint.state
@@ -87,11 +93,12 @@ public final class Trainer {
             observer(.epochStarted(epoch: epoch, epochs: configuration.epochs, batches: batches,
                                    learningRate: Double(schedule.learningRate(atEpoch: Double(epoch) + Double(state.batch) / Double(batches)))))
             model.train()
+            if freezesBackbone { model.backbone.eval() }
             var stepStart = Date()
             while let batch = try loader.next() {
                 optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(batch.index) / Double(batches))
                 let (logits, loss) = parallel.withBatchNormSynchronised { () -> (Tensor, Tensor) in
-                    let logits = model(batch.images)
+                    let logits = FineTuning.trainingForward(model, batch.images, freezeBackbone: freezesBackbone)
                     let loss: Tensor
                     if batch.mixedLabels != nil || smoothing > 0 {
                         loss = Tensor.crossEntropy(logits: logits, targets: Self.targets(batch, classes: classes, smoothing: smoothing))

@@ -88,6 +88,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this directory exactly where it stopped; takes every setting from its checkpoint.")
     var resume: String?
 
+    @OptionGroup var fineTuning: FineTuningOptions
+
     @Option(help: "Without a terminal: print a progress line every N steps.")
     var logEvery = 50
 
@@ -118,7 +120,7 @@ struct TrainCommand: ParsableCommand {
                 ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
                 ("--batchnorm", distributed.batchnorm != nil),
-            ]
+            ] + fineTuning.flagsGiven
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
             }
@@ -137,6 +139,7 @@ struct TrainCommand: ParsableCommand {
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
             seed: seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
         configuration.precision = try precision.resolved()
+        configuration.fineTuning = fineTuning.settings
         return configuration
     }
 
@@ -184,6 +187,9 @@ struct TrainCommand: ParsableCommand {
                 try directory.writeConfiguration(configuration)
             }
             trainer = try Trainer(setup: setup, directory: directory, parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
+            if world.isLeader, let initPath = configuration.fineTuning?.initPath, let transfer = trainer.headTransfer {
+                print("initialised from \(initPath): \(transfer)")
+            }
         }
         trainer.stopAfterSteps = stopAfter
         _ = try withExtendedLifetime(lock) { try TrainingSession.run(trainer, logEvery: logEvery) }
