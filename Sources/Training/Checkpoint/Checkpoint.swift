@@ -5,7 +5,9 @@ import Tensors
 
 /// A training checkpoint: one safetensors file holding the model's state dict (`model.*`), the
 /// optimizer's momentum buffers (`optimizer.momentum.*`), and in its metadata the run
-/// configuration and the `TrainingState`. Written atomically (temp file, fsync, rename).
+/// configuration, the `TrainingState` and the class names (`classes`, a JSON array; checkpoints
+/// written before it was added have none, see `classNames`). Written atomically (temp file,
+/// fsync, rename).
 public enum Checkpoint {
     public static let format = "mpw-checkpoint-1"
 
@@ -13,15 +15,18 @@ public enum Checkpoint {
         public let configuration: TrainingConfiguration
         public let state: TrainingState
         public let file: SafeTensorsFile
+        /// The class names stored in the checkpoint; nil for checkpoints written before they were.
+        public let storedClassNames: [String]?
     }
 
     public static func write(to url: URL, model: Module, optimizer: SGD?, configuration: TrainingConfiguration,
-                             state: TrainingState) throws {
+                             state: TrainingState, classNames: [String]? = nil) throws {
         var writer = SafeTensorsWriter(metadata: [
             "format": format,
             "config": configuration.json(),
             "state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self),
         ])
+        if let classNames { writer.metadata["classes"] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }
         model.write(to: &writer, prefix: "model.")
         for (name, value) in optimizer?.stateDict() ?? [] { writer.add("optimizer.\(name)", value) }
         try writer.write(to: url)
@@ -44,7 +49,15 @@ public enum Checkpoint {
         } catch {
             throw ConfigurationError("\(url.path): the stored training state cannot be read (\(error))")
         }
-        return Contents(configuration: try TrainingConfiguration.decode(config, source: url.path), state: decoded, file: file)
+        var classNames: [String]?
+        if let stored = file.metadata["classes"] {
+            guard let names = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)), !names.isEmpty else {
+                throw ConfigurationError("\(url.path): the stored class names are not a non-empty JSON array of strings")
+            }
+            classNames = names
+        }
+        return Contents(configuration: try TrainingConfiguration.decode(config, source: url.path), state: decoded, file: file,
+                        storedClassNames: classNames)
     }
 
     /// Loads the model (and, when given, the optimizer) from a checkpoint read by `read`.

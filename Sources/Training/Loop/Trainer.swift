@@ -196,9 +196,11 @@ public final class Trainer {
         state.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, $0.generator.stateWords) }
         })
-        try Checkpoint.write(to: directory.lastCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state)
+        try Checkpoint.write(to: directory.lastCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state,
+                             classNames: setup.train.classNames)
         if best {
-            try Checkpoint.write(to: directory.bestCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state)
+            try Checkpoint.write(to: directory.bestCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state,
+                                 classNames: setup.train.classNames)
         }
     }
 
