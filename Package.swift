@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "Tensors", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )
