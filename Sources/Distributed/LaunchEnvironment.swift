@@ -8,6 +8,13 @@ public struct LaunchEnvironment: Sendable, Equatable {
     public var localRank: Int
     public var localSize: Int
 
+    public init(rank: Int, size: Int, localRank: Int, localSize: Int) {
+        self.rank = rank
+        self.size = size
+        self.localRank = localRank
+        self.localSize = localSize
+    }
+
     /// The launch `mpirun` describes, or nil when the process was started any other way.
     public static func current(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> LaunchEnvironment? {
         guard let size = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size >= 1,

@@ -10,6 +10,8 @@ import Testing
         ["--head", "softmax"], ["--proxies", "0"], ["--lambda", "0"], ["--p", "0.5"], ["--threshold", "-0.1"], ["--max-iter", "0"],
         ["--grad", "numerical"], ["--nesterov", "--momentum", "0"], ["--epochs", "three"],
         ["--resume", "runs/x", "--epochs", "3"], ["--resume", "runs/x", "--head", "gapfc", "--model", "resnet110"],
+        ["--batchnorm", "global"], ["--bucket-mb", "0"], ["--collective-timeout", "-1"], ["--stop-after", "0"],
+        ["--resume", "runs/x", "--batchnorm", "local"],
     ]
 
     @Test(arguments: badTrainFlags)

@@ -7,6 +7,9 @@ import Synchronization
 
 /// SIGINT and SIGTERM ask a training run to stop after its current step: the trainer saves a
 /// checkpoint and returns, instead of the process dying with up to an epoch of work lost.
+/// SIGUSR1 does the same: it is the signal Open MPI's mpirun forwards to every rank at once
+/// (on SIGINT and SIGTERM it sends the ranks SIGCONT, then SIGTERM only after
+/// `odls_base_sigkill_timeout` seconds, then SIGKILL).
 public enum InterruptSignal {
     private static let requested = Atomic<Bool>(false)
 
@@ -16,12 +19,14 @@ public enum InterruptSignal {
         requested.store(false, ordering: .relaxed)
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        signal(SIGUSR1, handler)
     }
 
-    /// Restores the default behaviour of both signals.
+    /// Restores the default behaviour of the signals.
     public static func uninstall() {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        signal(SIGUSR1, SIG_DFL)
     }
 
     public static var isRequested: Bool { requested.load(ordering: .relaxed) }

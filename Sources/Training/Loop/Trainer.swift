@@ -188,10 +188,12 @@ public final class Trainer {
         observer(.checkpointSaved(path: directory.lastCheckpoint.path))
     }
 
-    /// Rank 0 writes, once every rank has finished the step (the others carry on at once).
+    /// Rank 0 writes, once every rank has finished the step; no rank goes on (or exits, which
+    /// would make mpirun end the job) before the files are complete.
     private func saveCheckpoint(best: Bool) throws {
         parallel.shareRunningStatistics(of: model)
         parallel.world.barrier(label: "barrier before the checkpoint")
+        defer { parallel.world.barrier(label: "barrier after the checkpoint") }
         guard parallel.isLeader else { return }
         state.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, $0.generator.stateWords) }

@@ -65,8 +65,17 @@ public final class DataParallel {
         broadcast(model.namedParameters().map(\.parameter).filter { !$0.isTrainable }, label: "broadcast of rank 0's BatchNorm statistics")
     }
 
-    /// Runs `body` with BatchNorm synchronised over the ranks, when that is the mode.
-    func withBatchNormSynchronised<R>(_ body: () throws -> R) rethrows -> R {
+    /// Forgets the time totals (after a benchmark's warm-up).
+    public func resetTimes() {
+        reducingSeconds = 0
+        exposedSeconds = 0
+        batchNormSeconds = 0
+        steps = 0
+    }
+
+    /// Runs `body` (forward and backward passes) with BatchNorm synchronised over the ranks, when
+    /// that is the mode.
+    public func withBatchNormSynchronised<R>(_ body: () throws -> R) rethrows -> R {
         guard isDistributed, batchNorm == .sync else { return try body() }
         let world = world
         BatchStatisticsReduction.sumAcrossReplicas = { [unowned self] values in

@@ -1,15 +1,21 @@
 import ArgumentParser
+import Distributed
 import Kernels
 import Models
 import MultiProxy
 import NN
 import Tensors
+import Training
 
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Training and evaluation throughput of a model on random images.",
-        discussion: "Runs full SGD steps (forward, backward, update) on random inputs, then evaluation-mode forwards, and reports images per second and the peak resident memory."
+        discussion: """
+            Runs full SGD steps (forward, backward, update) on random inputs, then evaluation-mode forwards, and reports images per second and the peak resident memory. \
+            Under mpirun, --batch is the global batch: each rank takes its part, gradients are summed in buckets while backward runs, \
+            and the report adds the allreduce time per step, the share of it the backward pass did not hide, and the gradient bytes per step.
+            """
     )
 
     @Option(help: "Backbone: \(ModelZoo.names.joined(separator: ", ")).")
@@ -30,6 +36,7 @@ struct TrainBench: ParsableCommand {
     @OptionGroup var heads: HeadOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var precision: PrecisionOptions
+    @OptionGroup var distributed: DistributedOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -39,25 +46,40 @@ struct TrainBench: ParsableCommand {
     }
 
     func run() throws {
+        let world = try distributed.startWorld()
+        try abortingJobOnError(world) { try measure(in: world) }
+    }
+
+    private func measure(in world: any Communicator) throws {
         compute.apply()
         let precision = try self.precision.resolved()
+        let parallel = distributed.dataParallel(world, batchNorm: distributed.batchnorm)
+        guard batch >= world.size else { throw ValidationError("--batch \(batch) is smaller than the \(world.size) ranks") }
+        let localBatch = parallel.shard?.range(of: batch).count ?? batch
         var generator = RandomGenerator(seed: 1)
         let network = try ModelZoo.classifier(model, head: heads.configuration, classes: classes, generator: &generator)
         network.precision = precision
         let size = try ModelZoo.inputSize(of: model)
-        let images = Tensor.randomNormal([batch, 3, size, size], generator: &generator)
-        let labels = (0..<batch).map { _ in Int32(generator.nextInt(below: classes)) }
+        var data = RandomGenerator(seed: 2 &+ UInt64(world.rank))
+        let images = Tensor.randomNormal([localBatch, 3, size, size], generator: &data)
+        let labels = (0..<localBatch).map { _ in Int32(data.nextInt(below: classes)) }
         let sgd = SGD(model: network, learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        parallel.attach(network)
 
         network.train()
         func trainStep() {
-            let loss = Tensor.crossEntropy(logits: network(images), labels: labels)
-            loss.backward()
+            parallel.withBatchNormSynchronised {
+                let loss = Tensor.crossEntropy(logits: network(images), labels: labels)
+                parallel.backward(loss, localCount: localBatch, globalCount: batch)
+            }
             sgd.step()
         }
         for _ in 0..<warmup { trainStep() }
+        world.barrier(label: "benchmark barrier")
+        parallel.resetTimes()
         let trainStart = Timing.now()
         for _ in 0..<steps { trainStep() }
+        world.barrier(label: "benchmark barrier")
         let trainSeconds = Timing.now() - trainStart
 
         network.eval()
@@ -66,6 +88,9 @@ struct TrainBench: ParsableCommand {
         for _ in 0..<steps { _ = withoutGradients { network(images) } }
         let evalSeconds = Timing.now() - evalStart
         let iterations = (network.head as? MultiProxyHead)?.statistics.meanIterations
+        // Every rank's eval pass is its own: the slowest sets the pace.
+        let slowestEval = world.allgather([evalSeconds], label: "benchmark allgather").map { $0[0] }.max() ?? evalSeconds
+        guard world.isLeader else { return }
 
         var report = Report()
         report.add("model", "model", model)
@@ -74,7 +99,19 @@ struct TrainBench: ParsableCommand {
         report.add("precision", "precision", (precision ?? .fp32).rawValue)
         report.add("threads", "threads", Threads.count)
         report.add("train_images_per_second", "train images/s", Double(batch * steps) / trainSeconds)
-        report.add("eval_images_per_second", "eval images/s", Double(batch * steps) / evalSeconds)
+        report.add("eval_images_per_second", "eval images/s", Double(batch * steps) / slowestEval)
+        report.add("step_seconds", "train step seconds", trainSeconds / Double(steps), decimals: 4)
+        if world.isDistributed {
+            report.add("ranks", "ranks", world.size)
+            report.add("batchnorm", "BatchNorm", parallel.batchNorm.rawValue)
+            report.add("gradient_bytes_per_step", "gradient bytes per step (each rank)", parallel.gradientBytesPerStep)
+            report.add("buckets", "gradient buckets", parallel.bucketCount)
+            report.add("allreduce_seconds_per_step", "gradient allreduce seconds per step", parallel.reducingSeconds / Double(steps), decimals: 4)
+            report.add("exposed_seconds_per_step", "of which exposed (not hidden by backward)", parallel.exposedSeconds / Double(steps), decimals: 4)
+            report.add("exposed_share", "exposed share of the allreduce time",
+                       parallel.reducingSeconds > 0 ? min(1, parallel.exposedSeconds / parallel.reducingSeconds) : 0, decimals: 3)
+            report.add("batchnorm_sync_seconds_per_step", "BatchNorm sync seconds per step", parallel.batchNormSeconds / Double(steps), decimals: 4)
+        }
         report.add("peak_rss_bytes", "peak RSS bytes", Timing.peakResidentBytes())
         if let iterations { report.add("mean_iterations", "mean Sinkhorn iterations (last eval batch)", iterations, decimals: 2) }
         report.print(json: output.json)

@@ -1,0 +1,136 @@
+import Foundation
+import Tensors
+
+/// Runs the built `mpw` binary, alone or under Open MPI's `mpirun`, as a user would.
+enum MPIJob {
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var seconds: Double
+    }
+
+    /// `mpirun` from the PATH, or nil when Open MPI is not installed.
+    static let mpirun: String? = executable(named: "mpirun")
+
+    static func executable(named name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The mpw built next to the test bundle (scripts/test), else scripts/build's.
+    static let mpw: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpw").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for folder in [".build-tests/release", ".build/release"] {
+            let candidate = root.appendingPathComponent(folder).appendingPathComponent("mpw").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return beside
+    }()
+
+    /// Flags every single-machine job needs here: root in a container, more ranks than cores.
+    static let localFlags = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none"]
+
+    /// A training run on a small Fashion-MNIST subset, one thread per rank.
+    static func trainArguments(head: String, out: URL, epochs: Int = 2, extra: [String] = []) -> [String] {
+        ["train", "--dataset", "fashion-mnist", "--limit-train", "48", "--limit-test", "16", "--batch", "16", "--epochs", String(epochs),
+         "--model", "resnet20", "--head", head, "--lr", "0.01", "--workers", "0", "--seed", "5", "--log-every", "1",
+         "--out", out.path] + (extra.contains("--threads") ? [] : ["--threads", "1"]) + extra
+    }
+
+    /// `mpw arguments` on `ranks` ranks (nil: plain, without mpirun).
+    static func run(_ arguments: [String], ranks: Int?, mpiFlags: [String] = localFlags, launcher: [String] = [],
+                    timeout: Double = 240, whileRunning: ((Process) -> Void)? = nil) throws -> Outcome {
+        let process = Process()
+        let command: [String]
+        if let ranks {
+            command = launcher + [mpirun!, "-np", String(ranks)] + mpiFlags + [mpw] + arguments
+        } else {
+            command = launcher + [mpw] + arguments
+        }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        process.environment = environment
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpw-job-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: log)
+        }
+        process.standardOutput = handle
+        process.standardError = handle
+        let start = Date()
+        try process.run()
+        whileRunning?(process)
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > timeout {
+                process.terminate()
+                Thread.sleep(forTimeInterval: 2)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return Outcome(status: process.terminationStatus, output: output, seconds: seconds)
+    }
+
+    /// The process of rank `rank` among the descendants of `root` (its environment says so).
+    static func rankProcess(_ rank: Int, under root: Int32) -> Int32? {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[pid] = parent }
+        }
+        func descends(_ pid: Int32) -> Bool {
+            var current = pid
+            for _ in 0..<16 {
+                guard let parent = parents[current] else { return false }
+                if parent == root { return true }
+                current = parent
+            }
+            return false
+        }
+        for pid in parents.keys where descends(pid) {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            let variables = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)"),
+               let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), command.hasPrefix("mpw") {
+                return pid
+            }
+        }
+        return nil
+    }
+
+    /// Waits until `file` exists (true) or `seconds` pass (false).
+    static func waitFor(_ file: URL, seconds: Double) -> Bool {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if FileManager.default.fileExists(atPath: file.path) { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+}
+
+/// How far two checkpoints are apart: ‖a − b‖ / ‖b‖ over every Float32 tensor under `prefix`.
+func relativeDifference(_ a: URL, _ b: URL, prefix: String) throws -> Double {
+    let first = try SafeTensorsFile(contentsOf: a), second = try SafeTensorsFile(contentsOf: b)
+    var difference = 0.0, norm = 0.0
+    for name in first.entries.keys.sorted() where name.hasPrefix(prefix) && !name.hasSuffix("num_batches_tracked") {
+        let x = try first.floats(name), y = try second.floats(name)
+        precondition(x.count == y.count, "\(name): \(x.count) and \(y.count) elements")
+        for (p, q) in zip(x, y) {
+            difference += Double(p - q) * Double(p - q)
+            norm += Double(q) * Double(q)
+        }
+    }
+    return (difference / max(norm, .leastNormalMagnitude)).squareRoot()
+}
