@@ -5,8 +5,9 @@ import Kernels
 struct MPW: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpw",
-        abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, benchmark.",
-        subcommands: [TrainCommand.self, EvalCommand.self, DemoCommand.self, Bench.self, DataCommand.self, ModelsCommand.self, ConvertCommand.self]
+        abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, classify, explain, benchmark.",
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExplainCommand.self, DemoCommand.self, Bench.self, DataCommand.self,
+                      ModelsCommand.self, ConvertCommand.self]
     )
 
     static func main() {
