@@ -8,25 +8,28 @@ import Testing
     @Test func returnsAReleasedBlockForTheSameSizeOnly() {
         var cache = BlockCache(limit: 100)
         let evicted = cache.admitFresh(10)
-        let kept = cache.keep(0xA0, 10)
+        cache.keep(0xA0, 10)
         let (otherSize, sameSize, again) = (cache.take(20), cache.take(10), cache.take(10))
-        #expect(evicted.isEmpty && kept)
+        #expect(evicted.isEmpty)
         #expect(otherSize == nil && sameSize == 0xA0 && again == nil)
         #expect(cache.liveBytes == 10 && cache.cachedBytes == 0)
     }
 
-    @Test func releasedBlocksBeyondTheLimitAreFreed() {
+    @Test func releasedBlocksAreKeptAndTheNextFreshBlockTrimsThemToThePeak() {
         var cache = BlockCache(limit: 30)
         for _ in 0..<2 { _ = cache.admitFresh(20) }
-        let (first, second) = (cache.keep(0xA0, 20), cache.keep(0xB0, 20))
-        #expect(first && !second)
-        #expect(cache.cachedBytes == 20 && cache.liveBytes == 0)
+        cache.keep(0xA0, 20)
+        cache.keep(0xB0, 20)
+        #expect(cache.cachedBytes == 40 && cache.liveBytes == 0)
+        // 10 fresh plus 40 cached would pass max(limit 30, peak 40): one 20 goes.
+        let evicted = cache.admitFresh(10)
+        #expect(evicted.count == 1 && cache.cachedBytes == 20 && cache.liveBytes == 10)
     }
 
     @Test func aFreshBlockEvictsTheLargestCachedBlocksFirst() {
         var cache = BlockCache(limit: 100)
         for size in [40, 30, 20] { _ = cache.admitFresh(size) }
-        for (address, size) in [(UInt(0x40), 40), (0x30, 30), (0x20, 20)] { _ = cache.keep(address, size) }
+        for (address, size) in [(UInt(0x40), 40), (0x30, 30), (0x20, 20)] { cache.keep(address, size) }
         // 25 in use plus 90 cached would pass max(limit 100, peak 90).
         let evicted = cache.admitFresh(25)
         #expect(evicted == [0x40])
@@ -52,7 +55,7 @@ import Testing
                 }
             } else {
                 let block = live.remove(at: Int.random(in: 0..<live.count, using: &generator))
-                _ = cache.keep(block.address, block.bytes)
+                cache.keep(block.address, block.bytes)
             }
             #expect(cache.liveBytes == live.reduce(0) { $0 + $1.bytes })
             #expect(cache.liveBytes + cache.cachedBytes <= max(cache.limit, cache.peakLiveBytes))

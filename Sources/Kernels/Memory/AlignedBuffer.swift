@@ -13,13 +13,11 @@ import Synchronization
 /// as much as the arithmetic of an elementwise op, so freed large blocks are kept for reuse,
 /// keyed by their rounded size.
 ///
-/// Blocks in use plus blocks cached stay within the larger of `cacheLimit` (half the physical
-/// memory) and the most ever in use at once: before a fresh allocation would pass that, cached
-/// blocks are freed, largest first. A network with one set of sizes (a ResNet) reuses every
-/// block; one whose sizes keep changing (DenseNet's growing concatenations) cannot grow a
-/// second copy of its activations in unused blocks beyond that bound, and one whose
-/// activations alone pass half the memory (PyramidNet-200 at batch 64: 16 GB) holds no more
-/// than it uses.
+/// Blocks in use plus blocks cached stay within the larger of `cacheLimit` (1 GB, or half the
+/// physical memory if that is less) and the most ever in use at once: before a fresh allocation
+/// would pass that, cached blocks are freed, largest first. A network with one set of sizes (a
+/// ResNet) reuses every block; one whose sizes keep changing cannot grow a second copy of its
+/// activations in unused blocks: the process holds little more than its peak in use.
 public enum AlignedMemory {
     public static let alignment = 64
     /// Blocks below this size go straight to malloc, which recycles them well.
@@ -28,7 +26,7 @@ public enum AlignedMemory {
     static let granule = 64 << 10
     public static let cacheLimit: Int = {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        return pages > 0 && pageSize > 0 ? pages * pageSize / 2 : 2 << 30
+        return pages > 0 && pageSize > 0 ? min(pages * pageSize / 2, 1 << 30) : 1 << 30
     }()
 
     private static let cache = Mutex(BlockCache(limit: cacheLimit))
@@ -56,8 +54,11 @@ public enum AlignedMemory {
     public static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let bytes = roundedSize(max(1, count) * MemoryLayout<Float>.stride)
         let raw = UnsafeMutableRawPointer(pointer)
-        if bytes >= largeBlock, cache.withLock({ $0.keep(UInt(bitPattern: raw), bytes) }) { return }
-        free(raw)
+        if bytes >= largeBlock {
+            cache.withLock { $0.keep(UInt(bitPattern: raw), bytes) }
+        } else {
+            free(raw)
+        }
     }
 
     /// Frees every cached block (for long-lived processes between phases of different sizes).

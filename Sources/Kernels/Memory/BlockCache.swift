@@ -39,14 +39,12 @@ struct BlockCache {
         return evicted
     }
 
-    /// Takes back a released block of `bytes`; false when caching it would pass `limit`, and
-    /// the caller frees it.
-    mutating func keep(_ address: UInt, _ bytes: Int) -> Bool {
+    /// Takes back a released block of `bytes`. Live plus cached does not grow by it, so the bound
+    /// holds without freeing anything here; `admitFresh` gives blocks up when it must.
+    mutating func keep(_ address: UInt, _ bytes: Int) {
         liveBytes -= bytes
-        guard cachedBytes + bytes <= limit else { return false }
         blocks[bytes, default: []].append(address)
         cachedBytes += bytes
-        return true
     }
 
     /// Empties the cache, returning every cached block to free.

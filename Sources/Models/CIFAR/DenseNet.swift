@@ -65,9 +65,17 @@ public final class DenseNet: Module, Backbone {
     public var featureChannels: Int { bn1.weight.shape[0] }
     public var downsampling: Int { 4 }
 
+    /// Each block keeps its layers' outputs as separate slices that later layers read in place
+    /// (see `DenseConvolution`); only the final BN sees them joined.
     public func callAsFunction(_ images: Tensor) -> Tensor {
-        func run(_ layers: [DenseLayer], _ input: Tensor) -> Tensor { layers.reduce(input) { $1($0) } }
-        return bn1(run(dense3, trans2(run(dense2, trans1(run(dense1, conv1(images)))))))
+        func run(_ layers: [DenseLayer], _ input: Tensor) -> [FeatureSlice] {
+            layers.reduce([FeatureSlice(input, batchStatistics: isTraining)]) { slices, layer in
+                slices + [FeatureSlice(layer(slices), batchStatistics: isTraining)]
+            }
+        }
+        func joined(_ slices: [FeatureSlice]) -> Tensor { .concatenatedChannels(slices.map(\.tensor)) }
+        let block3 = run(dense3, trans2(run(dense2, trans1(run(dense1, conv1(images))))))
+        return bn1(joined(block3))
     }
 }
 
@@ -93,9 +101,13 @@ public final class DenseLayer: Module, Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let first = conv1(bn1(input))
-        let new = if let bn2, let conv2 { conv2(bn2(first)) } else { first }
-        return .concatenatedChannels([input, new])
+        .concatenatedChannels([input, callAsFunction([FeatureSlice(input, batchStatistics: isTraining)])])
+    }
+
+    /// The layer's new channels, from the slices of the block so far.
+    public func callAsFunction(_ slices: [FeatureSlice]) -> Tensor {
+        let first = bn1.convolving(slices, with: conv1)
+        return if let bn2, let conv2 { conv2(bn2(first)) } else { first }
     }
 }
 
@@ -110,6 +122,10 @@ public final class DenseTransition: Module, Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        conv1(bn1(input)).averagePooled2D(kernel: 2)
+        callAsFunction([FeatureSlice(input, batchStatistics: isTraining)])
+    }
+
+    public func callAsFunction(_ slices: [FeatureSlice]) -> Tensor {
+        bn1.convolving(slices, with: conv1).averagePooled2D(kernel: 2)
     }
 }

@@ -87,8 +87,10 @@ public final class PyramidBottleneck: Module, Layer {
     public var outputChannels: Int { conv3.outputChannels }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let residual = bn4(conv3(bn3(conv2(bn2(conv1(bn1(input)))))))
+        // bn1 has no ReLU: the first convolution recomputes its output in the backward pass instead of keeping it.
+        let first = bn1.convolving([FeatureSlice(input, batchStatistics: isTraining)], with: conv1)
+        let residual = bn4(conv3(bn3(conv2(bn2(first)))))
         let shortcut = stride == 1 ? input : input.averagePooled2D(kernel: stride)
-        return residual + shortcut.zeroPaddedChannels(to: outputChannels)
+        return .addingZeroPaddedShortcut(residual, shortcut)
     }
 }

@@ -17,9 +17,10 @@ public enum BatchNormalization {
         public let count: Int
     }
 
-    public static func training(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool) -> (Tensor, Statistics) {
+    /// The per-channel mean and biased variance of `x` over every axis but the channel axis (and,
+    /// with synchronised statistics, over every replica's batch).
+    public static func statistics(of x: Tensor) -> Statistics {
         let layout = ChannelLayout(x, op: "batchNorm")
-        check(layout, weight, bias)
         let input = x.storage.pointer
         // With synchronised statistics the sums, and the count after them, cover every replica.
         var sums = layout.sums(input, input, input, PlainSum()).0
@@ -31,13 +32,22 @@ public enum BatchNormalization {
             layout.sums(input, input, input, CenteredSquares(layout: layout, mean: m.baseAddress!)).0
         }
         BatchStatisticsReduction.sum(&squares)
-        let variance = squares.map { $0 / count }
-        let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        return Statistics(mean: mean, variance: squares.map { $0 / count }, count: Int(count))
+    }
+
+    public static func training(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool) -> (Tensor, Statistics) {
+        let layout = ChannelLayout(x, op: "batchNorm")
+        check(layout, weight, bias)
+        let statistics = statistics(of: x)
+        let mean = statistics.mean
+        let inverseDeviation = statistics.variance.map { 1 / ($0 + epsilon).squareRoot() }
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
-        let statistics = Statistics(mean: mean, variance: variance, count: Int(count))
+        // Only the ReLU's mask needs the output: without it the backward pass must not keep it alive.
+        let mask = fusedReLU ? output : nil
+        let count = Float(statistics.count)
         let synchronised = BatchStatisticsReduction.sumAcrossReplicas != nil
         let result = Tensor.differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
-            backward(g, x: x, y: output, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
+            backward(g, x: x, y: mask, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
                      relu: fusedReLU, batchStatistics: true, count: count, synchronised: synchronised, needs: needs)
         }
         return (result, statistics)
@@ -50,8 +60,9 @@ public enum BatchNormalization {
         let mean = runningMean.scalars
         let inverseDeviation = runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() }
         let output = normalize(x, layout: layout, weight: weight, bias: bias, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
+        let mask = fusedReLU ? output : nil
         return .differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
-            backward(g, x: x, y: output, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
+            backward(g, x: x, y: mask, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
                      relu: fusedReLU, batchStatistics: false, count: Float(layout.perChannel), synchronised: false, needs: needs)
         }
     }
@@ -78,10 +89,13 @@ public enum BatchNormalization {
         return output
     }
 
-    private static func backward(_ gradient: Tensor, x: Tensor, y: Tensor, layout: ChannelLayout, weight: Tensor,
+    /// `y` is the output, needed (and given) only for the fused ReLU's mask.
+    private static func backward(_ gradient: Tensor, x: Tensor, y: Tensor?, layout: ChannelLayout, weight: Tensor,
                                  mean: [Float], inverseDeviation: [Float], relu: Bool, batchStatistics: Bool,
                                  count: Float, synchronised: Bool, needs: [Bool]) -> [Tensor?] {
-        let gp = gradient.storage.pointer, yp = y.storage.pointer, xp = x.storage.pointer
+        let gp = gradient.storage.pointer, xp = x.storage.pointer
+        // Without the ReLU the kernels never read their second operand.
+        let yp = y?.storage.pointer ?? gp
         let (localSumG, localSumGCentered) = mean.withUnsafeBufferPointer { m in
             layout.sums(gp, yp, xp, GradientSums(layout: layout, mean: m.baseAddress!, relu: relu))
         }

@@ -32,7 +32,9 @@ extension Tensor {
                 guard needed else { return nil }
                 let part = Tensor(uninitializedShape: [first.shape[0], width, first.shape[2], first.shape[3]], format: .channelsLast)
                 let source = g.storage.pointer + start, destination = part.storage.pointer
-                for pixel in 0..<pixels { (destination + pixel * width).update(from: source + pixel * total, count: width) }
+                Parallel.forRanges(pixels, minimumChunk: 1024) { range in
+                    for pixel in range { (destination + pixel * width).update(from: source + pixel * total, count: width) }
+                }
                 return part
             }
         }
@@ -44,5 +46,41 @@ extension Tensor {
         precondition(rank == 4 && channels >= shape[1], "zeroPaddedChannels: cannot pad \(Shape.describe(shape)) to \(channels) channels")
         if channels == shape[1] { return self }
         return Tensor.concatenatedChannels([self, Tensor.zeros([shape[0], channels - shape[1], shape[2], shape[3]], format: format)])
+    }
+
+    /// `residual + shortcut.zeroPaddedChannels(to: residual.shape[1])` in one pass, without the
+    /// padded copy: PyramidNet's block output. Channels-last in and out.
+    public static func addingZeroPaddedShortcut(_ residual: Tensor, _ shortcut: Tensor) -> Tensor {
+        precondition(residual.rank == 4 && shortcut.rank == 4 && shortcut.shape[0] == residual.shape[0]
+                     && shortcut.shape[2...] == residual.shape[2...] && shortcut.shape[1] <= residual.shape[1],
+                     "addingZeroPaddedShortcut: shortcut \(Shape.describe(shortcut.shape)) does not fit residual \(Shape.describe(residual.shape))")
+        let r = residual.converted(to: .channelsLast), s = shortcut.converted(to: .channelsLast)
+        let total = r.shape[1], narrow = s.shape[1]
+        let pixels = r.shape[0] * r.shape[2] * r.shape[3]
+        let output = Tensor(uninitializedShape: r.shape, format: .channelsLast)
+        let shortcutShape = s.shape
+        let rp = r.storage.pointer, sp = s.storage.pointer, op = output.storage.pointer
+        Parallel.forRanges(pixels, minimumChunk: 256) { range in
+            for pixel in range {
+                let out = op + pixel * total, left = rp + pixel * total, right = sp + pixel * narrow
+                var channel = 0
+                while channel < narrow {
+                    let lanes = min(FloatVector.scalarCount, narrow - channel)
+                    VectorLoops.storeAny(VectorLoops.loadAny(left + channel, lanes) + VectorLoops.loadAny(right + channel, lanes), out + channel, lanes)
+                    channel += lanes
+                }
+                (out + narrow).update(from: left + narrow, count: total - narrow)
+            }
+        }
+        return .differentiable("addingZeroPaddedShortcut", inputs: [r, s], output: output) { gradient, needs in
+            guard needs[1] else { return [gradient, nil] }
+            let g = gradient.converted(to: .channelsLast)
+            let part = Tensor(uninitializedShape: shortcutShape, format: .channelsLast)
+            let source = g.storage.pointer, destination = part.storage.pointer
+            Parallel.forRanges(pixels, minimumChunk: 1024) { range in
+                for pixel in range { (destination + pixel * narrow).update(from: source + pixel * total, count: narrow) }
+            }
+            return [needs[0] ? g : nil, part]
+        }
     }
 }

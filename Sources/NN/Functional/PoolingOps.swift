@@ -95,24 +95,34 @@ extension Tensor {
                 }
             }
         }
-        return .differentiable("avgPool2d", input: input, output: output) { gradient in
+        let inputShape = input.shape
+        // The backward pass needs the geometry only, not the input.
+        return .differentiable("avgPool2d", inputs: [input], output: output) { gradient, _ in
             let g = gradient.converted(to: .channelsLast)
-            var result = Tensor.zeros(input.shape, format: .channelsLast)
-            result.withUnsafeMutableBufferPointer { dx in
-                for n in 0..<p.batch { for oh in 0..<p.outputHeight {
+            let result = Tensor.zeros(inputShape, format: .channelsLast)
+            let dx = result.storage.pointer, upstream = g.storage.pointer
+            // One image per task: windows may overlap within an image, never across images.
+            Parallel.forRanges(p.batch) { images in
+                for n in images { for oh in 0..<p.outputHeight {
                     let (hs, hExtent) = p.window(oh, size: p.height)
                     for ow in 0..<p.outputWidth {
                         let (ws, wExtent) = p.window(ow, size: p.width)
-                        let scale = 1 / Float(hExtent * wExtent)
-                        let upstream = g.storage.pointer + ((n * p.outputHeight + oh) * p.outputWidth + ow) * c
+                        let scale = FloatVector(repeating: 1 / Float(hExtent * wExtent))
+                        let source = upstream + ((n * p.outputHeight + oh) * p.outputWidth + ow) * c
                         for h in hs { for w in ws {
-                            let target = dx.baseAddress! + ((n * p.height + h) * p.width + w) * c
-                            for channel in 0..<c { target[channel] += upstream[channel] * scale }
+                            let target = dx + ((n * p.height + h) * p.width + w) * c
+                            var channel = 0
+                            while channel < c {
+                                let lanes = min(FloatVector.scalarCount, c - channel)
+                                let sum = VectorLoops.loadAny(target + channel, lanes).addingProduct(VectorLoops.loadAny(source + channel, lanes), scale)
+                                VectorLoops.storeAny(sum, target + channel, lanes)
+                                channel += FloatVector.scalarCount
+                            }
                         } }
                     }
                 } }
             }
-            return result
+            return [result]
         }
     }
 

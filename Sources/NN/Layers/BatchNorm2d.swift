@@ -38,6 +38,13 @@ public final class BatchNorm2d: Module, Layer {
         }
         let (output, statistics) = BatchNormalization.training(input, weight: weight.value, bias: bias.value,
                                                                epsilon: epsilon, fusedReLU: fusedReLU)
+        recordBatchStatistics(statistics)
+        return output
+    }
+
+    /// Updates the running statistics with a training batch's, as a training-mode call does (for
+    /// fused ops that normalise with this layer's parameters themselves).
+    public func recordBatchStatistics(_ statistics: BatchNormalization.Statistics) {
         let correction = Float(statistics.count) / Float(max(statistics.count - 1, 1))
         runningMean.value.withUnsafeMutableBufferPointer { mean in
             for c in mean.indices { mean[c] = (1 - momentum) * mean[c] + momentum * statistics.mean[c] }
@@ -46,6 +53,5 @@ public final class BatchNorm2d: Module, Layer {
             for c in variance.indices { variance[c] = (1 - momentum) * variance[c] + momentum * statistics.variance[c] * correction }
         }
         batchesTracked.value.withUnsafeMutableBufferPointer { $0[0] += 1 }
-        return output
     }
 }

@@ -1,0 +1,284 @@
+import Kernels
+import Tensors
+
+/// One slice of a dense block's running concatenation: a channels-last (N, k, H, W) tensor (a
+/// layer's new channels, or the block's input) with its channels' batch statistics when taken
+/// in training mode.
+///
+/// A block keeps its slices apart instead of copying them into ever-wider concatenations: the
+/// layers read them in place (the shared-storage concatenation of memory-efficient DenseNet).
+/// Batch statistics are per channel, so a slice's are the same for every later layer and are
+/// taken once, when the slice is made.
+public struct FeatureSlice {
+    public let tensor: Tensor
+    public let statistics: BatchNormalization.Statistics?
+
+    public init(_ tensor: Tensor, batchStatistics: Bool) {
+        precondition(tensor.rank == 4, "FeatureSlice: needs an (N, C, H, W) tensor, got \(Shape.describe(tensor.shape))")
+        self.tensor = tensor.converted(to: .channelsLast)
+        statistics = batchStatistics ? BatchNormalization.statistics(of: self.tensor) : nil
+    }
+
+    public var channels: Int { tensor.shape[1] }
+}
+
+/// conv(ReLU(BN(concatenation of slices))), DenseNet's BN-ReLU-conv, without keeping the
+/// concatenation or the BN-ReLU output alive (Pleiss et al., "Memory-efficient implementation of
+/// DenseNets", 2017): the forward pass normalises the slices straight into a scratch buffer that
+/// the convolution reads, and the backward pass recomputes that buffer (one cheap elementwise
+/// pass) instead of saving it. Only the slices themselves stay alive for the backward pass, so
+/// a block's activations grow linearly with its depth instead of quadratically.
+///
+/// The results equal `conv2d(batchNorm(concatenatedChannels(slices), fusedReLU: fusedReLU))`.
+/// PyramidNet's blocks use it with one slice and no ReLU for their first BN-conv.
+public enum DenseConvolution {
+    /// Training mode: normalises with the slices' batch statistics, which it also returns (for
+    /// the BN layer's running estimates).
+    public static func training(_ slices: [FeatureSlice], weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool,
+                                filters: Tensor, stride: Int, padding: Int) -> (Tensor, BatchNormalization.Statistics) {
+        let statistics = slices.map { slice in
+            guard let statistics = slice.statistics else {
+                preconditionFailure("DenseConvolution.training: every slice needs batch statistics (FeatureSlice(_:batchStatistics: true))")
+            }
+            return statistics
+        }
+        let joined = BatchNormalization.Statistics(mean: statistics.flatMap(\.mean), variance: statistics.flatMap(\.variance),
+                                                   count: statistics[0].count)
+        let inverseDeviation = joined.variance.map { 1 / ($0 + epsilon).squareRoot() }
+        let output = run(slices.map(\.tensor), weight: weight, bias: bias, mean: joined.mean, inverseDeviation: inverseDeviation,
+                         batchStatistics: true, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
+        return (output, joined)
+    }
+
+    /// Evaluation mode: normalises with the given running statistics.
+    public static func evaluation(_ slices: [FeatureSlice], weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                                  epsilon: Float, fusedReLU: Bool, filters: Tensor, stride: Int, padding: Int) -> Tensor {
+        run(slices.map(\.tensor), weight: weight, bias: bias, mean: runningMean.scalars,
+            inverseDeviation: runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() },
+            batchStatistics: false, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
+    }
+
+    private static func run(_ tensors: [Tensor], weight: Tensor, bias: Tensor, mean: [Float], inverseDeviation: [Float],
+                            batchStatistics: Bool, relu: Bool, filters: Tensor, stride: Int, padding: Int) -> Tensor {
+        let slices = SliceLayout(tensors)
+        let channels = slices.channels
+        precondition(weight.shape == [channels] && bias.shape == [channels] && mean.count == channels,
+                     "DenseConvolution: weight \(Shape.describe(weight.shape)) and bias \(Shape.describe(bias.shape)) must be [\(channels)]")
+        precondition(filters.rank == 4 && filters.shape[1] == channels,
+                     "DenseConvolution: filters \(Shape.describe(filters.shape)) do not take \(channels) channels")
+        let first = tensors[0]
+        let geometry = ConvolutionGeometry(
+            batch: first.shape[0], inputChannels: channels, outputChannels: filters.shape[0], inputHeight: first.shape[2],
+            inputWidth: first.shape[3], kernelHeight: filters.shape[2], kernelWidth: filters.shape[3],
+            strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding)
+        precondition(stride >= 1 && padding >= 0, "DenseConvolution: stride \(stride) and padding \(padding) are invalid")
+        precondition(geometry.outputHeight > 0 && geometry.outputWidth > 0,
+                     "DenseConvolution: kernel \(filters.shape[2])x\(filters.shape[3]) does not fit \(Shape.describe(first.shape)) with padding \(padding)")
+        let gamma = weight.scalars, beta = bias.scalars
+        let scale = (0..<channels).map { gamma[$0] * inverseDeviation[$0] }
+        let shift = (0..<channels).map { beta[$0] - mean[$0] * scale[$0] }
+        let kernels = filters.contiguous()
+        let output = Tensor(uninitializedShape: [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],
+                            format: .channelsLast)
+        do {
+            let normalized = Scratch(slices)
+            slices.normalize(into: normalized.pointer, scale: scale, shift: shift, relu: relu)
+            Convolution.forward(geometry, source: normalized.pointer, weights: kernels.storage.pointer, bias: nil,
+                                destination: output.storage.pointer)
+        }
+        MultiplyAccumulateCounter.record(geometry.outputCount / geometry.outputChannels * geometry.weightCount)
+        return .differentiable("denseConvolution", inputs: tensors + [weight, bias, filters], output: output) { gradient, needs in
+            let g = gradient.converted(to: .channelsLast)
+            let normalized = Scratch(slices), upstream = Scratch(slices)
+            slices.normalize(into: normalized.pointer, scale: scale, shift: shift, relu: relu)
+            Convolution.backwardData(geometry, gradientDestination: g.storage.pointer, weights: kernels.storage.pointer,
+                                     gradientSource: upstream.pointer)
+            var gradientFilters: Tensor?
+            if needs[tensors.count + 2] {
+                let result = Tensor(uninitializedShape: filters.shape)
+                Convolution.backwardWeights(geometry, source: normalized.pointer, gradientDestination: g.storage.pointer,
+                                            gradientWeights: result.storage.pointer, gradientBias: nil)
+                gradientFilters = result
+            }
+            let (sumG, sumGCentered) = slices.gradientSums(upstream.pointer, normalized.pointer, mean: mean, relu: relu)
+            // dx = a·g' + b·x + c per channel, g' the gradient masked by the ReLU (as BatchNormalization's backward).
+            let count = Float(slices.pixels)
+            var b = [Float](repeating: 0, count: channels), c = b
+            if batchStatistics {
+                for channel in 0..<channels {
+                    let slope = scale[channel] * inverseDeviation[channel] * inverseDeviation[channel] * sumGCentered[channel] / count
+                    b[channel] = -slope
+                    c[channel] = -scale[channel] * sumG[channel] / count + mean[channel] * slope
+                }
+            }
+            // `tensors` keeps the slices alive: `slices` only points into them.
+            let sliceGradients = slices.gradients(upstream.pointer, normalized.pointer, a: scale, b: b, c: c, relu: relu,
+                                                  needs: Array(needs[..<tensors.count]))
+            return sliceGradients
+                + [needs[tensors.count] ? Tensor(zip(sumGCentered, inverseDeviation).map(*), shape: [channels]) : nil,
+                   needs[tensors.count + 1] ? Tensor(sumG, shape: [channels]) : nil,
+                   gradientFilters]
+        }
+    }
+}
+
+/// A temporary (N, C, H, W) channels-last buffer of a block's width. Its size is rounded up to
+/// whole multiples of 64 channels so that the layers of a block, whose widths grow by a few
+/// channels each, reuse the same cached blocks instead of leaving one of every size behind.
+private final class Scratch {
+    let pointer: UnsafeMutablePointer<Float>
+    private let count: Int
+
+    init(_ slices: SliceLayout) {
+        count = slices.pixels * ((slices.channels + 63) / 64 * 64)
+        pointer = AlignedMemory.allocate(count: count)
+    }
+
+    deinit { AlignedMemory.release(pointer, count: count) }
+}
+
+/// The slices of a concatenation, pixel by pixel: slice j holds channels offsets[j] ..<
+/// offsets[j] + widths[j] of every pixel.
+private struct SliceLayout {
+    let pointers: [UnsafeMutablePointer<Float>]
+    let widths: [Int]
+    let offsets: [Int]
+    let channels: Int
+    let pixels: Int
+    /// The slices' shapes, for their gradients.
+    let shapes: [[Int]]
+
+    init(_ tensors: [Tensor]) {
+        precondition(!tensors.isEmpty, "DenseConvolution: needs at least one slice")
+        let first = tensors[0]
+        for tensor in tensors {
+            precondition(tensor.rank == 4 && tensor.format == .channelsLast && tensor.shape[0] == first.shape[0]
+                         && tensor.shape[2...] == first.shape[2...],
+                         "DenseConvolution: slice \(Shape.describe(tensor.shape)) does not match \(Shape.describe(first.shape)) off the channel axis")
+        }
+        pointers = tensors.map(\.storage.pointer)
+        widths = tensors.map { $0.shape[1] }
+        var offsets: [Int] = [], total = 0
+        for width in widths { offsets.append(total); total += width }
+        self.offsets = offsets
+        channels = total
+        pixels = first.shape[0] * first.shape[2] * first.shape[3]
+        shapes = tensors.map(\.shape)
+    }
+
+    private var minimumChunk: Int { max(1, VectorLoops.parallelThreshold / max(1, channels)) }
+
+    /// The tables as raw pointers: the loops run on several threads, and reading Swift arrays
+    /// there would retain and release their shared buffers at every vector.
+    private func withTable<R>(_ body: (SliceTable) -> R) -> R {
+        pointers.withUnsafeBufferPointer { p in widths.withUnsafeBufferPointer { w in offsets.withUnsafeBufferPointer { o in
+            body(SliceTable(pointers: p.baseAddress!, widths: w.baseAddress!, offsets: o.baseAddress!, slices: widths.count,
+                            channels: channels))
+        } } }
+    }
+
+    /// destination = x·scale + shift over the concatenated channels, then max(·, 0) with `relu`.
+    func normalize(into destination: UnsafeMutablePointer<Float>, scale: [Float], shift: [Float], relu: Bool) {
+        let floor = FloatVector(repeating: relu ? 0 : -.infinity)
+        scale.withUnsafeBufferPointer { scale in shift.withUnsafeBufferPointer { shift in withTable { table in
+            let s = scale.baseAddress!, t = shift.baseAddress!
+            Parallel.forRanges(pixels, minimumChunk: minimumChunk) { range in
+                table.forEachVector(in: range) { pixel, slice, channel, lanes in
+                    let at = table.offsets[slice] + channel
+                    let x = VectorLoops.loadAny(table.pointers[slice] + pixel * table.widths[slice] + channel, lanes)
+                    let y = VectorLoops.loadAny(t + at, lanes).addingProduct(x, VectorLoops.loadAny(s + at, lanes))
+                    VectorLoops.storeAny(VectorMath.maximum(y, floor), destination + pixel * table.channels + at, lanes)
+                }
+            }
+        } } }
+    }
+
+    /// Per channel (Σ g', Σ g'·(x − mean)), g' the upstream gradient, with `relu` masked where the
+    /// normalised output is not positive. Each thread sums its pixels into its own slots and the
+    /// shares are combined in a fixed order: results depend only on the thread count.
+    func gradientSums(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, mean: [Float], relu: Bool) -> ([Float], [Float]) {
+        let parts = max(1, min(Threads.count, pixels / minimumChunk))
+        let channels = channels, pixels = pixels
+        var partials = [Float](repeating: 0, count: parts * 2 * channels)
+        partials.withUnsafeMutableBufferPointer { partials in mean.withUnsafeBufferPointer { mean in withTable { table in
+            let base = partials.baseAddress!, m = mean.baseAddress!
+            Parallel.run(parts: parts) { part in
+                let first = base + part * 2 * channels, second = first + channels
+                table.forEachVector(in: (pixels * part / parts)..<(pixels * (part + 1) / parts)) { pixel, slice, channel, lanes in
+                    let at = table.offsets[slice] + channel, row = pixel * channels + at
+                    let g = SliceTable.masked(upstream + row, normalized + row, lanes, relu)
+                    let x = VectorLoops.loadAny(table.pointers[slice] + pixel * table.widths[slice] + channel, lanes)
+                    VectorLoops.storeAny(VectorLoops.loadAny(first + at, lanes) + g, first + at, lanes)
+                    VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, x - VectorLoops.loadAny(m + at, lanes)),
+                                         second + at, lanes)
+                }
+            }
+        } } }
+        var first = [Float](repeating: 0, count: channels), second = first
+        for part in 0..<parts {
+            for channel in 0..<channels {
+                first[channel] += partials[part * 2 * channels + channel]
+                second[channel] += partials[part * 2 * channels + channels + channel]
+            }
+        }
+        return (first, second)
+    }
+
+    /// Each needed slice's gradient a·g' + b·x + c, g' masked as in `gradientSums`.
+    func gradients(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, a: [Float], b: [Float], c: [Float],
+                   relu: Bool, needs: [Bool]) -> [Tensor?] {
+        let results = zip(shapes, needs).map { shape, needed in needed ? Tensor(uninitializedShape: shape, format: .channelsLast) : nil }
+        let destinations = results.map { $0?.storage.pointer }
+        let channels = channels
+        destinations.withUnsafeBufferPointer { destinations in
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in withTable { table in
+                let pa = a.baseAddress!, pb = b.baseAddress!, pc = c.baseAddress!, targets = destinations.baseAddress!
+                Parallel.forRanges(pixels, minimumChunk: minimumChunk) { range in
+                    table.forEachVector(in: range) { pixel, slice, channel, lanes in
+                        guard let destination = targets[slice] else { return }
+                        let at = table.offsets[slice] + channel, row = pixel * channels + at
+                        let own = pixel * table.widths[slice] + channel
+                        let g = SliceTable.masked(upstream + row, normalized + row, lanes, relu)
+                        let x = VectorLoops.loadAny(table.pointers[slice] + own, lanes)
+                        let dx = (g * VectorLoops.loadAny(pa + at, lanes)).addingProduct(x, VectorLoops.loadAny(pb + at, lanes))
+                            + VectorLoops.loadAny(pc + at, lanes)
+                        VectorLoops.storeAny(dx, destination + own, lanes)
+                    }
+                }
+            } } } }
+        }
+        return results
+    }
+}
+
+/// `SliceLayout`'s tables as raw pointers, for the loops.
+private struct SliceTable: @unchecked Sendable {
+    let pointers: UnsafePointer<UnsafeMutablePointer<Float>>
+    let widths: UnsafePointer<Int>
+    let offsets: UnsafePointer<Int>
+    let slices: Int
+    let channels: Int
+
+    /// Visits every vector of every slice in `range`'s pixels: body(pixel, slice, channel within
+    /// the slice, lanes).
+    @inline(__always)
+    func forEachVector(in range: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+        for pixel in range {
+            for slice in 0..<slices {
+                let width = widths[slice]
+                var channel = 0
+                while channel < width {
+                    body(pixel, slice, channel, min(FloatVector.scalarCount, width - channel))
+                    channel += FloatVector.scalarCount
+                }
+            }
+        }
+    }
+
+    /// The upstream gradient, zero where a fused ReLU's output is not positive.
+    @inline(__always)
+    static func masked(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, _ lanes: Int, _ relu: Bool) -> FloatVector {
+        let g = VectorLoops.loadAny(upstream, lanes)
+        return relu ? g.replacing(with: 0, where: VectorLoops.loadAny(normalized, lanes) .<= 0) : g
+    }
+}
