@@ -46,11 +46,12 @@ struct DemoCommand: ParsableCommand {
         let base = out ?? "runs/demo-\(stamp)"
         var results: [(head: String, summary: TrainingSummary)] = []
         for kind in [HeadConfiguration.Kind.gapfc, .mpw] {
-            let configuration = TrainingConfiguration(
+            var configuration = TrainingConfiguration(
                 dataset: "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest, greyscaleAdaptation: "pad-to-32",
                 cutMix: false, workers: 2, model: "resnet20", head: HeadSettings(HeadConfiguration(kind: kind)), epochs: epochs,
                 batchSize: 128, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false, decayNormalizationAndBias: true,
                 labelSmoothing: 0, schedule: ScheduleSpecification(shape: .cosine), seed: 0, threads: Threads.count)
+            try configuration.resolveAugmentation(nil)
             let setup = try RunSetup(configuration)
             let directory = RunDirectory("\(base)/\(kind.rawValue)")
             try directory.createForNewRun()
