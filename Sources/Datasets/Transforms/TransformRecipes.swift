@@ -48,15 +48,16 @@ extension Transform {
         Transform(steps: [.resizeShortSide(resize), .centerCrop(crop)], normalization: normalization)
     }
 
-    /// The standard transform for a dataset kind: the CIFAR recipe for CIFAR and IDX datasets
-    /// (grey ones adapted by `adaptation`), the ImageNet recipe for image folders.
-    public static func standard(for kind: DatasetKind, training: Bool, channels: Int,
-                                cutMix: CutMix? = nil, adaptation: GreyscaleAdaptation = .padTo32) -> Transform {
-        switch (kind, training) {
-        case (.folder, true): return imageNetTraining(normalization: kind.normalization, cutMix: cutMix)
-        case (.folder, false): return imageNetEvaluation(normalization: kind.normalization)
-        case (_, true): return cifarTraining(normalization: kind.normalization, cutMix: cutMix, channels: channels, adaptation: adaptation)
-        case (_, false): return cifarEvaluation(normalization: kind.normalization, channels: channels, adaptation: adaptation)
+    /// The standard transform for a dataset kind. Training: `augmentation`, by default the
+    /// dataset's (`AugmentationSpec.standard(for:)`), after the grey adaptation. Evaluation: the
+    /// grey adaptation only for CIFAR and IDX datasets, the ImageNet evaluation recipe for image
+    /// folders; it is the same whatever the training augmentation was.
+    public static func standard(for kind: DatasetKind, training: Bool, channels: Int, cutMix: CutMix? = nil,
+                                adaptation: GreyscaleAdaptation = .padTo32, augmentation: AugmentationSpec? = nil) -> Transform {
+        if training {
+            return (augmentation ?? .standard(for: kind)).trainingTransform(for: kind, channels: channels, cutMix: cutMix, adaptation: adaptation)
         }
+        return kind == .folder ? imageNetEvaluation(normalization: kind.normalization)
+                               : cifarEvaluation(normalization: kind.normalization, channels: channels, adaptation: adaptation)
     }
 }

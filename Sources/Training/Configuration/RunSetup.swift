@@ -13,6 +13,8 @@ public struct RunSetup {
     public let test: any Dataset
     public let trainTransform: Transform
     public let testTransform: Transform
+    /// The training augmentation (`TrainingConfiguration.augment`, resolved).
+    public let augmentation: AugmentationSpec
     /// Side of the square images the network receives.
     public let inputSize: Int
     /// Channels the network's stem takes: the dataset's own (1 for grey images, unless the
@@ -25,9 +27,8 @@ public struct RunSetup {
         guard let kind = DatasetKind(rawValue: configuration.dataset) else {
             throw ConfigurationError("--dataset \(configuration.dataset): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let adaptation = Transform.GreyscaleAdaptation(rawValue: configuration.greyscaleAdaptation) else {
-            throw ConfigurationError("--greyscale \(configuration.greyscaleAdaptation): expected one of \(Transform.GreyscaleAdaptation.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try configuration.greyscale()
+        augmentation = try configuration.augmentation(for: kind)
         guard kind.splits.contains(.train) else {
             throw ConfigurationError("--dataset \(kind.rawValue) is a test set only; train on cifar10 and evaluate with `mpw eval --dataset cifar10.1`")
         }
@@ -43,10 +44,12 @@ public struct RunSetup {
         guard train.count > 0, test.count > 0 else {
             throw ConfigurationError("the training or test split is empty (\(train.count) and \(test.count) images after --limit-train/--limit-test)")
         }
-        let cutMix = configuration.cutMix ? CutMix() : nil
-        trainTransform = Transform.standard(for: kind, training: true, channels: train.channels, cutMix: cutMix, adaptation: adaptation)
-        testTransform = Transform.standard(for: kind, training: false, channels: test.channels, adaptation: adaptation)
+        trainTransform = try configuration.trainingTransform(for: kind, channels: train.channels)
+        testTransform = try configuration.evaluationTransform(for: kind, channels: test.channels)
         let sampleShape = try trainTransform.outputShape(for: train)
+        guard try testTransform.outputShape(for: test) == sampleShape else {
+            throw ConfigurationError("--augment \(augmentation): its training images (\(sampleShape.channels)x\(sampleShape.height)x\(sampleShape.width)) differ in shape from the test images")
+        }
         inputSize = sampleShape.height
         inputChannels = sampleShape.channels
     }

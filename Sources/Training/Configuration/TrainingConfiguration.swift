@@ -13,6 +13,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// How 1x28x28 datasets meet the 32x32 networks (see `Transform.GreyscaleAdaptation`).
     public var greyscaleAdaptation: String
     public var cutMix: Bool
+    /// The training augmentation, an `AugmentationSpec` in its canonical form (`crop:4,flip`). New
+    /// runs store the effective choice; nil (runs from before the choice existed) means the
+    /// augmentation they were trained with, `AugmentationSpec.legacy(for:)`.
+    public var augment: String? = nil
     public var workers: Int
 
     // Model.

@@ -20,10 +20,9 @@ public struct EvaluationSetup {
         guard let kind = DatasetKind(rawValue: name) else {
             throw ConfigurationError("--dataset \(name): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let adaptation = Transform.GreyscaleAdaptation(rawValue: configuration.greyscaleAdaptation) ?? .padTo32
         let sameDataset = name == configuration.dataset
         dataset = try kind.open(directory: directory ?? (sameDataset ? configuration.dataDirectory : nil), split: .test).prefix(limit)
-        transform = Transform.standard(for: kind, training: false, channels: dataset.channels, adaptation: adaptation)
+        transform = try configuration.evaluationTransform(for: kind, channels: dataset.channels)
         let shape = try transform.outputShape(for: dataset)
         var generator = RandomGenerator(seed: 0)
         model = try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: dataset.classNames.count,

@@ -54,6 +54,7 @@ struct DemoCommand: ParsableCommand {
                 batchSize: 128, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: false, decayNormalizationAndBias: true,
                 labelSmoothing: 0, schedule: ScheduleSpecification(shape: .cosine), seed: 0, threads: Threads.count)
             configuration.precision = precision
+            try configuration.resolveAugmentation(nil)
             let setup = try RunSetup(configuration)
             let directory = RunDirectory("\(base)/\(kind.rawValue)")
             try directory.createForNewRun()

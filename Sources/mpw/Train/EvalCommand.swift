@@ -19,8 +19,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Its directory (default: the checkpoint's, for the same dataset).")
     var data: String?
 
-    @Option(help: "Evaluate on the first N test images only.")
-    var limit: Int?
+    // `--limit-test` as in train and demo; `--limit`, its first name, stays as an alias.
+    @Option(name: [.customLong("limit-test"), .customLong("limit")], help: "Evaluate on the first N test images only.")
+    var limitTest: Int?
 
     @Option(help: "Images per batch.")
     var batch = 256
@@ -30,14 +31,14 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        try requireCounts(("--batch", batch), ("--limit", limit))
+        try requireCounts(("--batch", batch), ("--limit-test", limitTest))
     }
 
     func run() throws {
         compute.apply()
         let precision = try self.precision.resolved()
         let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
-        let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limit)
+        let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limitTest)
         setup.model.precision = precision
         let report = try Evaluator.evaluate(setup.model, on: setup.dataset, transform: setup.transform, batchSize: batch,
                                             workers: 2, seed: contents.configuration.seed)

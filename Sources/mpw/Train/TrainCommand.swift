@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a classifier: any backbone, any head, any dataset the data pipeline reads.",
         discussion: """
             Defaults follow the paper's CIFAR recipe: SGD with momentum 0.9 and weight decay 5e-4, learning rate 0.1, \
-            batch 128, 200 epochs, the rate divided by 10 at 50% and 75% of the run, random crop and flip. \
+            batch 128, 200 epochs, the rate divided by 10 at 50% and 75% of the run, random crop and flip (without the flip \
+            for MNIST digits; see --augment). \
             Grey 28x28 datasets (Fashion-MNIST, MNIST) are padded to 32x32 and the network's stem takes one channel \
             (--greyscale pad-to-32-rgb repeats the channel for an unmodified 3-channel stem instead).
             The run directory receives config.json, metrics.jsonl, last.safetensors, best.safetensors and summary.json. \
@@ -64,6 +65,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Label smoothing of the cross-entropy (default 0).")
     var labelSmoothing: Float?
 
+    @Option(help: ArgumentHelp("Training augmentation: none, or comma-separated crop:P (random crop, P pixels of zero padding), rrc:S (RandomResizedCrop, area scale S to 1), flip[:P] (horizontal flip, probability 0.5 or P). Default per dataset: \(AugmentationSpec.defaultsSummary).", valueName: "spec"))
+    var augment: String?
+
     @Flag(help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
     var cutmix = false
 
@@ -111,13 +115,16 @@ struct TrainCommand: ParsableCommand {
         }
         if let workers, workers < 0 { throw ValidationError("--workers must not be negative, got \(workers)") }
         if nesterov && momentum == 0 { throw ValidationError("--nesterov needs a positive --momentum") }
+        if let augment {
+            do { _ = try TrainingConfiguration.parseAugmentation(augment) } catch { throw ValidationError("\(error)") }
+        }
         if resume != nil {
             let runFlags: [(String, Bool)] = [
                 ("--dataset", dataset != nil), ("--data", data != nil), ("--model", model != nil), ("--epochs", epochs != nil),
                 ("--batch", batch != nil), ("--lr", lr != nil), ("--momentum", momentum != nil), ("--wd", wd != nil),
                 ("--schedule", schedule != nil), ("--warmup", warmup != nil), ("--seed", seed != nil), ("--out", out != nil),
                 ("--limit-train", limitTrain != nil), ("--limit-test", limitTest != nil), ("--greyscale", greyscale != nil),
-                ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix),
+                ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix), ("--augment", augment != nil),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
                 ("--batchnorm", distributed.batchnorm != nil),
             ] + fineTuning.flagsGiven
@@ -140,6 +147,7 @@ struct TrainCommand: ParsableCommand {
             seed: seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
         configuration.precision = try precision.resolved()
         configuration.fineTuning = fineTuning.settings
+        try configuration.resolveAugmentation(augment)
         return configuration
     }
 
@@ -208,6 +216,7 @@ enum TrainingSession {
             if world.isDistributed {
                 print("data-parallel over \(world.size) ranks: global batch \(configuration.batchSize), BatchNorm \(trainer.parallel.batchNorm.rawValue), \(Threads.count) threads per rank")
             }
+            print("training transform (--augment \(trainer.setup.augmentation)): \(trainer.setup.trainTransform)")
             print("run directory: \(trainer.directory.url.path)")
         }
         let display = ProgressDisplay(interval: logEvery)
