@@ -17,6 +17,8 @@ public struct RunSetup {
     /// Channels the network's stem takes: the dataset's own (1 for grey images, unless the
     /// adaptation repeats them to 3).
     public let inputChannels: Int
+    /// CIFAR-10.1 with its transform, when the configuration names its directory.
+    public let cifar10_1: (dataset: any Dataset, transform: Transform)?
 
     public var classes: Int { train.classNames.count }
 
@@ -42,6 +44,10 @@ public struct RunSetup {
         let cutMix = configuration.cutMix ? CutMix() : nil
         trainTransform = Transform.standard(for: kind, training: true, channels: train.channels, cutMix: cutMix, adaptation: adaptation)
         testTransform = Transform.standard(for: kind, training: false, channels: test.channels, adaptation: adaptation)
+        cifar10_1 = try configuration.cifar10_1Directory.map { directory in
+            let shifted = try DatasetKind.cifar10_1.open(directory: directory, split: .test)
+            return (shifted, Transform.standard(for: .cifar10_1, training: false, channels: shifted.channels, adaptation: adaptation))
+        }
         let sampleShape = try trainTransform.outputShape(for: train)
         inputSize = sampleShape.height
         inputChannels = sampleShape.channels

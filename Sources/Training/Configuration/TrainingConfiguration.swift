@@ -33,6 +33,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     // Run.
     public var seed: UInt64
     public var threads: Int
+    /// The paper preset the run started from (`mpw train --preset`), if any.
+    public var preset: String? = nil
+    /// CIFAR-10.1's directory: a CIFAR-10 run evaluates its final and best checkpoints on it at the end.
+    public var cifar10_1Directory: String? = nil
 
     public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
                 cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,

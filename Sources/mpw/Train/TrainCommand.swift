@@ -20,6 +20,9 @@ struct TrainCommand: ParsableCommand {
             """
     )
 
+    @Option(help: "A paper experiment (`mpw presets` lists them): fills every setting; flags given with it override them.")
+    var preset: String?
+
     @Option(help: "Dataset: \(DatasetKind.allCases.filter { $0 != .cifar10_1 }.map(\.rawValue).joined(separator: ", ")).")
     var dataset: String?
 
@@ -46,13 +49,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay, added to the gradient (default 5e-4).")
     var wd: Float?
 
-    @Flag(help: "Nesterov momentum.")
+    @Flag(inversion: .prefixedNo, help: "Nesterov momentum.")
     var nesterov = false
 
     @Flag(help: "No weight decay on biases and normalisation parameters.")
     var noDecayNormBias = false
 
-    @Option(help: "Learning-rate schedule: multistep:E1,E2,... (x0.1 at each epoch), cosine, or constant (default multistep at 50% and 75% of the epochs).")
+    @Option(help: "Learning-rate schedule: multistep:E1,E2,... (x0.1 at each epoch; E% for a fraction of the run; xF after the list for another factor, as in multistep:30%,60%,80%x0.2), cosine, or constant (default multistep:50%,75%).")
     var schedule: String?
 
     @Option(help: "Epochs of linear learning-rate warm-up (default 0).")
@@ -61,11 +64,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Label smoothing of the cross-entropy (default 0).")
     var labelSmoothing: Float?
 
-    @Flag(help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
+    @Flag(inversion: .prefixedNo, help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
     var cutmix = false
 
     @Option(help: "Grey 28x28 images: pad-to-32 (1-channel stem), pad-to-32-rgb (3-channel stem), none (28x28).")
     var greyscale: String?
+
+    @Option(name: .customLong("cifar10.1"), help: "CIFAR-10.1 directory: a CIFAR-10 run evaluates its final and best checkpoints on it at the end (default: found next to --data).")
+    var cifar10_1: String?
 
     @Option(help: "Train on the first N training images only.")
     var limitTrain: Int?
@@ -101,6 +107,8 @@ struct TrainCommand: ParsableCommand {
         }
         if let workers, workers < 0 { throw ValidationError("--workers must not be negative, got \(workers)") }
         if nesterov && momentum == 0 { throw ValidationError("--nesterov needs a positive --momentum") }
+        if let preset, PaperPresets.named(preset) == nil { throw ValidationError(PresetExpansion.unknown(preset)) }
+        if cifar10_1 != nil && (dataset ?? "fashion-mnist") != "cifar10" { throw ValidationError("--cifar10.1 needs --dataset cifar10") }
         if resume != nil {
             let runFlags: [(String, Bool)] = [
                 ("--dataset", dataset != nil), ("--data", data != nil), ("--model", model != nil), ("--epochs", epochs != nil),
@@ -109,6 +117,7 @@ struct TrainCommand: ParsableCommand {
                 ("--limit-train", limitTrain != nil), ("--limit-test", limitTest != nil), ("--greyscale", greyscale != nil),
                 ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
+                ("--preset", preset != nil), ("--cifar10.1", cifar10_1 != nil),
             ]
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
@@ -119,14 +128,25 @@ struct TrainCommand: ParsableCommand {
     func resolvedConfiguration() throws -> TrainingConfiguration {
         let epochs = epochs ?? 200
         let schedule = try ScheduleSpecification(
-            parsing: schedule ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))", warmupEpochs: warmup ?? 0)
-        return TrainingConfiguration(
+            parsing: schedule.map { RelativeMilestones.resolve($0, epochs: epochs) } ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))",
+            warmupEpochs: warmup ?? 0)
+        var configuration = TrainingConfiguration(
             dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
             greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
             model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
             learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
             decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
             seed: seed ?? 0, threads: compute.threads ?? Threads.available)
+        configuration.preset = preset
+        if configuration.dataset == "cifar10" {
+            configuration.cifar10_1Directory = cifar10_1 ?? CIFAR10_1Location.next(toData: data)
+        }
+        return configuration
+    }
+
+    /// Parses `mpw train` arguments with their `--preset` expanded (as `mpw` itself does before parsing).
+    static func parseWithPreset(_ arguments: [String]) throws -> TrainCommand {
+        try parse(try PresetExpansion.expand(arguments))
     }
 
     func run() throws {
