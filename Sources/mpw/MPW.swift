@@ -1,17 +1,23 @@
 import ArgumentParser
+import Foundation
 import Kernels
 
 @main
 struct MPW: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpw",
-        abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, classify, explain, benchmark.",
+        abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, classify, explain, reproduce the paper, benchmark.",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExplainCommand.self, DemoCommand.self, Bench.self, DataCommand.self,
-                      ModelsCommand.self, ConvertCommand.self]
+                      ModelsCommand.self, ConvertCommand.self, PresetsCommand.self, SweepCommand.self, ReportCommand.self]
     )
 
     static func main() {
         SpinPolicy.applyBoundedSpinningByRelaunching()
-        main(nil)
+        do {
+            main(try PresetExpansion.expandTrainCommand(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
     }
 }

@@ -1,11 +1,11 @@
 /// A 5x7 pixel font for labelling contact sheets without a font library: upper-case letters
 /// (lower case is drawn as upper case), digits and common punctuation; other characters are
 /// drawn as '?'.
-enum BitmapFont {
-    static let glyphWidth = 5
-    static let glyphHeight = 7
+public enum BitmapFont {
+    public static let glyphWidth = 5
+    public static let glyphHeight = 7
     /// Horizontal distance between characters, in font pixels (one pixel of spacing).
-    static let advance = 6
+    public static let advance = 6
 
     /// Each glyph as seven rows of five bits, written as 0/1 strings, top row first.
     private static let rows: [Character: String] = [
@@ -59,6 +59,7 @@ enum BitmapFont {
         "+": "00000 00100 00100 11111 00100 00100 00000",
         "=": "00000 00000 11111 00000 11111 00000 00000",
         "?": "01110 10001 00001 00010 00100 00000 00100",
+        "%": "11001 11010 00010 00100 01000 01011 10011",
     ]
 
     /// Glyph bitmaps, row-major, `glyphWidth * glyphHeight` booleans each.
@@ -67,13 +68,13 @@ enum BitmapFont {
     }
 
     /// Width in output pixels of `text` drawn at `scale`.
-    static func width(of text: String, scale: Int) -> Int {
+    public static func width(of text: String, scale: Int) -> Int {
         text.isEmpty ? 0 : (text.count * advance - 1) * scale
     }
 
     /// Draws `text` into an interleaved RGB canvas with its top-left corner at (`x`, `y`),
     /// each font pixel a `scale`x`scale` square; pixels outside the canvas are skipped.
-    static func draw(_ text: String, x: Int, y: Int, scale: Int, color: (UInt8, UInt8, UInt8),
+    public static func draw(_ text: String, x: Int, y: Int, scale: Int, color: (UInt8, UInt8, UInt8),
                      canvas: inout [UInt8], canvasWidth: Int, canvasHeight: Int) {
         for (position, character) in text.uppercased().enumerated() {
             guard let glyph = glyphs[character] ?? glyphs["?"] else { continue }

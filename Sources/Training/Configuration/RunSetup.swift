@@ -20,6 +20,8 @@ public struct RunSetup {
     /// Channels the network's stem takes: the dataset's own (1 for grey images, unless the
     /// adaptation repeats them to 3).
     public let inputChannels: Int
+    /// CIFAR-10.1 with its transform, when the configuration names its directory.
+    public let cifar10_1: (dataset: any Dataset, transform: Transform)?
 
     public var classes: Int { train.classNames.count }
 
@@ -46,6 +48,10 @@ public struct RunSetup {
         }
         trainTransform = try configuration.trainingTransform(for: kind, channels: train.channels)
         testTransform = try configuration.evaluationTransform(for: kind, channels: test.channels)
+        cifar10_1 = try configuration.cifar10_1Directory.map { directory in
+            let shifted = try DatasetKind.cifar10_1.open(directory: directory, split: .test)
+            return (shifted, try configuration.evaluationTransform(for: .cifar10_1, channels: shifted.channels))
+        }
         let sampleShape = try trainTransform.outputShape(for: train)
         guard try testTransform.outputShape(for: test) == sampleShape else {
             throw ConfigurationError("--augment \(augmentation): its training images (\(sampleShape.channels)x\(sampleShape.height)x\(sampleShape.width)) differ in shape from the test images")

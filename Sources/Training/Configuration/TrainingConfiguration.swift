@@ -48,6 +48,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// Starting weights and the fine-tuning recipe (`--init`); nil: a run from scratch.
     public var fineTuning: FineTuningSettings? = nil
+    /// The paper preset the run started from (`mpw train --preset`), if any.
+    public var preset: String? = nil
+    /// CIFAR-10.1's directory: a CIFAR-10 run evaluates its final and best checkpoints on it at the end.
+    public var cifar10_1Directory: String? = nil
 
     public init(dataset: String, dataDirectory: String?, limitTrain: Int?, limitTest: Int?, greyscaleAdaptation: String,
                 cutMix: Bool, workers: Int, model: String, head: HeadSettings, epochs: Int, batchSize: Int, learningRate: Float,

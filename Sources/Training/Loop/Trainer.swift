@@ -157,7 +157,8 @@ public final class Trainer {
                 throw TrainingStop.interrupted(epoch: state.epoch, batch: 0, directory: directory.url.path)
             }
         }
-        let summary = makeSummary()
+        var summary = makeSummary()
+        (summary.cifar10_1Final, summary.cifar10_1Best) = try evaluateOnCIFAR10_1(observer: observer)
         if parallel.isLeader { try directory.writeSummary(summary) }
         return summary
     }

@@ -73,6 +73,9 @@ public struct TrainingSummary: Codable, Sendable {
     public var trainImagesPerSecond: Double
     public var meanSinkhornIterations: Double?
     public var wallSeconds: Double
+    /// CIFAR-10 runs with CIFAR-10.1 at hand: the final and the best checkpoint on it.
+    public var cifar10_1Final: ShiftedTestResult? = nil
+    public var cifar10_1Best: ShiftedTestResult? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, head, dataset, epochs, parameters
@@ -83,5 +86,7 @@ public struct TrainingSummary: Codable, Sendable {
         case trainImagesPerSecond = "train_images_per_second"
         case meanSinkhornIterations = "mean_sinkhorn_iterations"
         case wallSeconds = "wall_seconds"
+        case cifar10_1Final = "cifar10_1_final"
+        case cifar10_1Best = "cifar10_1_best"
     }
 }

@@ -24,6 +24,9 @@ struct TrainCommand: ParsableCommand {
             """
     )
 
+    @Option(help: "A paper experiment (`mpw presets` lists them): fills every setting; flags given with it override them.")
+    var preset: String?
+
     @Option(help: "Dataset: \(DatasetKind.allCases.filter { $0 != .cifar10_1 }.map(\.rawValue).joined(separator: ", ")).")
     var dataset: String?
 
@@ -50,13 +53,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay, added to the gradient (default 5e-4).")
     var wd: Float?
 
-    @Flag(help: "Nesterov momentum.")
+    @Flag(inversion: .prefixedNo, help: "Nesterov momentum.")
     var nesterov = false
 
     @Flag(help: "No weight decay on biases and normalisation parameters.")
     var noDecayNormBias = false
 
-    @Option(help: "Learning-rate schedule: multistep:E1,E2,... (x0.1 at each epoch), cosine, or constant (default multistep at 50% and 75% of the epochs).")
+    @Option(help: "Learning-rate schedule: multistep:E1,E2,... (x0.1 at each epoch; E% for a fraction of the run; xF after the list for another factor, as in multistep:30%,60%,80%x0.2), cosine, or constant (default multistep:50%,75%).")
     var schedule: String?
 
     @Option(help: "Epochs of linear learning-rate warm-up (default 0).")
@@ -68,11 +71,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Training augmentation: none, or comma-separated crop:P (random crop, P pixels of zero padding), rrc:S (RandomResizedCrop, area scale S to 1), flip[:P] (horizontal flip, probability 0.5 or P). Default per dataset: \(AugmentationSpec.defaultsSummary).", valueName: "spec"))
     var augment: String?
 
-    @Flag(help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
+    @Flag(inversion: .prefixedNo, help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
     var cutmix = false
 
     @Option(help: "Grey 28x28 images: pad-to-32 (1-channel stem), pad-to-32-rgb (3-channel stem), none (28x28).")
     var greyscale: String?
+
+    @Option(name: .customLong("cifar10.1"), help: "CIFAR-10.1 directory: a CIFAR-10 run evaluates its final and best checkpoints on it at the end (default: found next to --data).")
+    var cifar10_1: String?
 
     @Option(help: "Train on the first N training images only.")
     var limitTrain: Int?
@@ -118,6 +124,8 @@ struct TrainCommand: ParsableCommand {
         if let augment {
             do { _ = try TrainingConfiguration.parseAugmentation(augment) } catch { throw ValidationError("\(error)") }
         }
+        if let preset, PaperPresets.named(preset) == nil { throw ValidationError(PresetExpansion.unknown(preset)) }
+        if cifar10_1 != nil && (dataset ?? "fashion-mnist") != "cifar10" { throw ValidationError("--cifar10.1 needs --dataset cifar10") }
         if resume != nil {
             let runFlags: [(String, Bool)] = [
                 ("--dataset", dataset != nil), ("--data", data != nil), ("--model", model != nil), ("--epochs", epochs != nil),
@@ -127,6 +135,7 @@ struct TrainCommand: ParsableCommand {
                 ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix), ("--augment", augment != nil),
                 ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
                 ("--batchnorm", distributed.batchnorm != nil),
+                ("--preset", preset != nil), ("--cifar10.1", cifar10_1 != nil),
             ] + fineTuning.flagsGiven
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
@@ -137,7 +146,8 @@ struct TrainCommand: ParsableCommand {
     func resolvedConfiguration() throws -> TrainingConfiguration {
         let epochs = epochs ?? 200
         let schedule = try ScheduleSpecification(
-            parsing: schedule ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))", warmupEpochs: warmup ?? 0)
+            parsing: schedule.map { RelativeMilestones.resolve($0, epochs: epochs) } ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))",
+            warmupEpochs: warmup ?? 0)
         var configuration = TrainingConfiguration(
             dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
             greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
@@ -148,7 +158,16 @@ struct TrainCommand: ParsableCommand {
         configuration.precision = try precision.resolved()
         configuration.fineTuning = fineTuning.settings
         try configuration.resolveAugmentation(augment)
+        configuration.preset = preset
+        if configuration.dataset == "cifar10" {
+            configuration.cifar10_1Directory = cifar10_1 ?? CIFAR10_1Location.next(toData: data)
+        }
         return configuration
+    }
+
+    /// Parses `mpw train` arguments with their `--preset` expanded (as `mpw` itself does before parsing).
+    static func parseWithPreset(_ arguments: [String]) throws -> TrainCommand {
+        try parse(try PresetExpansion.expand(arguments))
     }
 
     func run() throws {
