@@ -76,11 +76,11 @@ struct ExplainCommand: ParsableCommand {
         compute.apply()
         let model = try TrainedModel(checkpoint: try Checkpoint.read(URL(fileURLWithPath: checkpoint)))
         guard model.multiProxyHead != nil else {
-            throw ValidationError("\(checkpoint): the \(model.checkpoint.configuration.head.kind) head has no matching flow; explain needs an mpw (or multifc-cosine) checkpoint")
+            throw ConfigurationError("\(checkpoint): the \(model.checkpoint.configuration.head.kind) head has no matching flow; explain needs an mpw (or multifc-cosine) checkpoint")
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let scale = self.scale ?? max(1, 128 / model.inputShape.height)
         if prototypes {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try PrototypeSheets.write(model: model, datasetName: dataset, directory: data, limit: limit, top: top, batch: batch,
                                       scale: scale, out: out)
             return
@@ -88,6 +88,8 @@ struct ExplainCommand: ParsableCommand {
         let chosen = try classChoice.map { try Self.classIndex($0, names: model.classNames) }
         let (decoded, errors) = ImageFiles.decode(images)
         errors.forEach(ErrorLines.print)
+        guard !decoded.isEmpty else { throw ExitCode(1) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let report = try FlowPictures.write(decoded, model: model, classIndex: chosen, scale: scale, sheet: sheet, out: out,
                                             checkpoint: checkpoint, batch: batch)
         print("wrote \(report.images.count) explanation\(report.images.count == 1 ? "" : "s") to \(out)/ (explain.json\(sheet ? ", sheet.png" : ""))")
@@ -100,11 +102,11 @@ struct ExplainCommand: ParsableCommand {
     /// A class given by index or by name (case-insensitive).
     static func classIndex(_ text: String, names: [String]) throws -> Int {
         if let index = Int(text) {
-            guard names.indices.contains(index) else { throw ValidationError("--class \(index): the model has classes 0 to \(names.count - 1)") }
+            guard names.indices.contains(index) else { throw ConfigurationError("--class \(index): the model has classes 0 to \(names.count - 1)") }
             return index
         }
         guard let index = names.firstIndex(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) else {
-            throw ValidationError("--class \(text): not a class index or name (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", ..." : ""))")
+            throw ConfigurationError("--class \(text): not a class index or name (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", ..." : ""))")
         }
         return index
     }
