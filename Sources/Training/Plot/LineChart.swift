@@ -52,7 +52,7 @@ public struct LineChart: Sendable {
     public func drawing(width: Int = 960, height: Int = 560) -> Drawing {
         var drawing = Drawing(width: width, height: height)
         let all = series.flatMap(\.samples)
-        let textScale = 2, titleScale = 3
+        let textScale = 2, titleScale = Drawing.textWidth(title, scale: 3) <= Double(width - 32) ? 3 : 2
         drawing.add(.text(title, x: Double(width) / 2, top: 16, scale: titleScale, anchor: .middle, color: .black, vertical: false))
         guard !all.isEmpty else {
             drawing.add(.text("no data", x: Double(width) / 2, top: Double(height) / 2, scale: textScale, anchor: .middle, color: .grey, vertical: false))
@@ -66,7 +66,7 @@ public struct LineChart: Sendable {
         (yLow, yHigh) = (yLow - pad, yHigh + pad)
         let yTicks = Self.ticks(yLow, yHigh), xTicks = Self.ticks(xLow, xHigh, count: 8, integer: integerX)
         let yLabels = yTicks.values.map { Self.label($0, step: yTicks.step) }
-        let legendWidth = Int(series.map { Drawing.textWidth($0.name, scale: textScale) }.max() ?? 0) + 60
+        let legendWidth = Int((series.map { Drawing.textWidth($0.name, scale: textScale) + 34 } + [Drawing.textWidth("band: seeds", scale: textScale)]).max()!) + 30
         let plotLeft = 40.0 + Double(7 * textScale) + (yLabels.map { Drawing.textWidth($0, scale: textScale) }.max() ?? 0)
         let plotRight = Double(width - legendWidth - 20), plotTop = 64.0, plotBottom = Double(height) - 76
         func px(_ x: Double) -> Double { plotLeft + (x - xLow) / (xHigh - xLow) * (plotRight - plotLeft) }
