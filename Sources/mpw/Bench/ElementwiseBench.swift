@@ -7,7 +7,7 @@ struct ElementwiseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elementwise",
         abstract: "Memory bandwidth of elementwise tensor ops and the sum reduction, against memcpy.",
-        discussion: "GB/s counts every byte read and written: 12 bytes per element for a + b, 8 for exp(a), 4 for sum(a), 8 for memcpy."
+        discussion: "GB/s counts every byte read and written: 12 bytes per element for a + b, 8 for exp(a), 4 for sum(a), 8 for memcpy, 6 for the bfloat16 conversions."
     )
 
     @Option(help: "Elements per tensor.")
@@ -51,6 +51,14 @@ struct ElementwiseBench: ParsableCommand {
         report.add("exp_gbps", "exp GB/s", gigabytesPerSecond(2 * bytes) { _ = a.exp() })
         report.add("sum_gbps", "sum GB/s", gigabytesPerSecond(bytes) { _ = a.sum() })
         report.add("add_vs_memcpy", "add / memcpy", add / memcpyRate, decimals: 2)
+        let rounded = BFloat16Buffer(count: count)
+        let widened = Tensor(uninitializedShape: [count])
+        report.add("to_bf16_gbps", "float32 -> bf16 GB/s", gigabytesPerSecond(1.5 * bytes) {
+            a.withUnsafeBufferPointer { BFloat16.round($0.baseAddress!, into: rounded.pointer, count: count) }
+        })
+        report.add("from_bf16_gbps", "bf16 -> float32 GB/s", gigabytesPerSecond(1.5 * bytes) {
+            BFloat16.widen(rounded.pointer, into: widened.storage.pointer, count: count)
+        })
         report.print(json: output.json)
     }
 }
