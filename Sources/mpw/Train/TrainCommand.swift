@@ -147,9 +147,10 @@ struct TrainCommand: ParsableCommand {
             let setup = try RunSetup(configuration)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let directory = RunDirectory(out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
+            // The trainer first: a bad --init fails before the run directory is made.
+            trainer = try Trainer(setup: setup, directory: directory)
             try directory.createForNewRun()
             try directory.writeConfiguration(configuration)
-            trainer = try Trainer(setup: setup, directory: directory)
             if let initPath = configuration.fineTuning?.initPath, let transfer = trainer.headTransfer {
                 print("initialised from \(initPath): \(transfer)")
             }
