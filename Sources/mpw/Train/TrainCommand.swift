@@ -207,13 +207,14 @@ struct TrainCommand: ParsableCommand {
             let setup = try RunSetup(configuration)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let directory = RunDirectory(out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
+            // The trainer first: a bad --init fails before the run directory is made.
+            trainer = try Trainer(setup: setup, directory: directory, parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
             if world.isLeader {
                 try directory.createForNewRun()
                 lock = try RunLock(directory)
                 directory.removeLeftoverTemporaryFiles()
                 try directory.writeConfiguration(configuration)
             }
-            trainer = try Trainer(setup: setup, directory: directory, parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
             if world.isLeader, let initPath = configuration.fineTuning?.initPath, let transfer = trainer.headTransfer {
                 print("initialised from \(initPath): \(transfer)")
             }
