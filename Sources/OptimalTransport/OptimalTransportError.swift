@@ -21,6 +21,12 @@ public enum OptimalTransportError: Error, Equatable, Sendable, CustomStringConve
     case invalidMarginalEntry(marginal: Marginal, problem: Int, index: Int, value: Double)
     /// Each marginal must sum to 1 within `OptimalTransportError.marginalSumTolerance`.
     case marginalSumIsNotOne(marginal: Marginal, problem: Int, sum: Double)
+    /// The KL relaxation tau of unbalanced transport must be positive (infinity: balanced).
+    case nonPositiveRelaxation(Float)
+    /// A stopping rule name that is not `relative` or `batch-absolute`.
+    case unknownStopRule(String)
+    /// The implicit gradient is derived for balanced transport only.
+    case implicitGradientOfUnbalancedTransport
 
     /// Which side of the problem a marginal belongs to.
     public enum Marginal: String, Sendable {
@@ -46,6 +52,12 @@ public enum OptimalTransportError: Error, Equatable, Sendable, CustomStringConve
             return "optimal transport: problem \(problem) has \(marginal.rawValue) marginal entry \(index) = \(value); entries must be finite and positive (exact transport also accepts 0)"
         case .marginalSumIsNotOne(let marginal, let problem, let sum):
             return "optimal transport: problem \(problem) has a \(marginal.rawValue) marginal summing to \(sum); it must sum to 1 (within \(Self.marginalSumTolerance))"
+        case .nonPositiveRelaxation(let value):
+            return "optimal transport: the marginal relaxation tau must be positive (or infinity for balanced transport), got \(value)"
+        case .unknownStopRule(let name):
+            return "optimal transport: unknown stopping rule '\(name)'; choose relative or batch-absolute"
+        case .implicitGradientOfUnbalancedTransport:
+            return "optimal transport: the implicit gradient is available for balanced transport only; use the unrolled gradient with unbalanced transport"
         }
     }
 }

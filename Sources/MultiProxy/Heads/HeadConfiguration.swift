@@ -17,7 +17,8 @@ public struct HeadConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var kind: Kind
     /// M: proxies per class (MPW, Multi-FC average and cosine) or attention maps (WS-DAN).
     public var proxies: Int
-    /// The MPW transport settings (lambda, threshold, iteration cap, p, gradient mode).
+    /// The MPW transport settings (lambda, threshold, iteration cap, stop rule, balanced or
+    /// unbalanced transport, p, gradient mode).
     public var wasserstein: WassersteinMatching
     /// A per-class bias on the MPW and Multi-FC cosine scores (off in the paper).
     public var bias: Bool
@@ -33,7 +34,10 @@ public struct HeadConfiguration: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .mpw:
             let s = wasserstein.sinkhorn
-            return "mpw (M=\(proxies), lambda=\(s.lambda), p=\(wasserstein.costExponent), threshold=\(s.threshold), max-iter=\(s.maximumIterations), \(wasserstein.gradient) gradient)"
+            // Named only when not the defaults, so the default description reads as before.
+            let options = (s.stopRule == .relative ? "" : ", \(s.stopRule) stop rule")
+                + (s.relaxation == nil ? "" : ", \(wasserstein.transport) transport")
+            return "mpw (M=\(proxies), lambda=\(s.lambda), p=\(wasserstein.costExponent), threshold=\(s.threshold), max-iter=\(s.maximumIterations)\(options), \(wasserstein.gradient) gradient)"
         case .multiFCAverage, .multiFCCosine: return "\(kind.rawValue) (M=\(proxies))"
         case .wsdan: return "wsdan (\(proxies) attention maps)"
         default: return kind.rawValue

@@ -17,6 +17,9 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public let bias: Parameter?
     public let flow: MatchingFlow
     private let lastStatistics = Mutex(MatchingStatistics.none)
+    /// Under the batch stopping rule, the last batch's iteration count: the next batch's first
+    /// round (a guess that saves rounds; results do not depend on it).
+    private let lastBatchIterations = Mutex(8)
 
     public init(channels: Int, classes: Int, proxiesPerClass: Int, flow: MatchingFlow, bias: Bool = false,
                 generator: inout RandomGenerator) {
@@ -44,8 +47,10 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public var statistics: MatchingStatistics { lastStatistics.withLock { $0 } }
 
     public func callAsFunction(_ features: Tensor) -> Tensor {
-        let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow)
+        let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow,
+                                         firstRound: lastBatchIterations.withLock { $0 })
         lastStatistics.withLock { $0 = output.statistics }
+        lastBatchIterations.withLock { $0 = max(1, output.statistics.maximumIterations) }
         return bias.map { output.scores + $0.value } ?? output.scores
     }
 

@@ -31,10 +31,16 @@ extension MatchingForward {
             let flowGradient = scratch + 2 * shape.block
             let cosineGradient = scratch + 3 * shape.block
             let workspace = scratch + 4 * shape.block
-            let upstream = g[shape.scoreIndex(problem)]
+            var upstream = g[shape.scoreIndex(problem)]
+            var shift: Float = 0
+            if case .wasserstein(let settings) = self.flow, settings.normalizesScoreByMass {
+                // s = Σ w ⊙ S / Σ w: dL/dw = g·(S - s) / Σ w, and dL/dS = g·w / Σ w.
+                upstream /= Self.mass(w + offset, shape: shape)
+                shift = -upstream * self.scores.storage.pointer[shape.scoreIndex(problem)]
+            }
             // dL/dw = g·S, column-major HW x M.
             for m in 0..<shape.proxies {
-                BlockLoops.affine(s + offset + m * rows, upstream, 0, into: flowGradient + m * positions, count: positions)
+                BlockLoops.affine(s + offset + m * rows, upstream, shift, into: flowGradient + m * positions, count: positions)
             }
             self.cosineGradient(
                 problem, flowGradient: flowGradient, distance: distance, cost: cost,
@@ -116,7 +122,7 @@ extension MatchingForward {
                     rows: positions, columns: shape.proxies,
                     cost: MatrixView(costBuffer, columnStride: positions))
                 Sinkhorn.unrolledCostGradient(
-                    sinkhornProblem, lambda: settings.sinkhorn.lambda, record: record!,
+                    sinkhornProblem, parameters: settings.sinkhorn, record: record!,
                     planGradient: flowView, costGradient: resultView, scratch: workspace)
             case .implicit:
                 Sinkhorn.implicitCostGradient(

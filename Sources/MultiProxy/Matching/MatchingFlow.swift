@@ -23,6 +23,10 @@ public struct WassersteinMatching: Sendable, Equatable {
     public var costExponent: Float
     /// Unrolled (the paper's: through the iterations run) or implicit (at the fixed point).
     public var gradient: SinkhornGradient
+    /// With unbalanced transport (`sinkhorn.relaxation`), whether the score Σ T ⊙ S is divided
+    /// by the plan's mass Σ T. Off by default: the mass a class's proxies attract is then part of
+    /// its score. Balanced plans have mass 1, where the two agree.
+    public var normalizesScoreByMass: Bool = false
 
     public init(sinkhorn: SinkhornParameters = .paperDefaults, costExponent: Float = 1, gradient: SinkhornGradient = .unrolled) {
         self.sinkhorn = sinkhorn

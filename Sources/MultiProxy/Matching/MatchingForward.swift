@@ -23,7 +23,7 @@ final class MatchingForward: @unchecked Sendable {
     private(set) var statistics = MatchingStatistics.none
     private(set) var sinkhornMultiplyAccumulates = 0
 
-    init(shape: ProblemShape, vectors: Tensor, proxies: Tensor, flow: MatchingFlow, recordForBackward: Bool) {
+    init(shape: ProblemShape, vectors: Tensor, proxies: Tensor, flow: MatchingFlow, recordForBackward: Bool, firstRound: Int) {
         self.shape = shape
         self.flow = flow
         self.vectors = vectors
@@ -35,14 +35,70 @@ final class MatchingForward: @unchecked Sendable {
         inverseProxyNorms = MatchingForward.inverseNorms(proxies.storage.pointer, count: shape.columns, length: shape.dimension)
         plan = Tensor(uninitializedShape: [shape.columns, shape.rows])
         var recordLength = 0
-        if case .wasserstein(let settings) = flow, recordForBackward {
-            recordLength = Sinkhorn.recordCount(rows: shape.positions, columns: shape.proxies,
-                                                maximumIterations: settings.sinkhorn.maximumIterations, gradient: settings.gradient)
+        if case .wasserstein(let settings) = flow {
+            precondition(settings.sinkhorn.relaxation == nil || settings.gradient == .unrolled,
+                         "multi-proxy matching: unbalanced transport has the unrolled gradient only")
+            if settings.sinkhorn.stopRule == .batchAbsolute {
+                // The batch rule's rounds continue from the recorded betas, gradient or not.
+                recordLength = Sinkhorn.recordCount(columns: shape.proxies, maximumIterations: settings.sinkhorn.maximumIterations)
+            } else if recordForBackward {
+                recordLength = Sinkhorn.recordCount(rows: shape.positions, columns: shape.proxies,
+                                                    maximumIterations: settings.sinkhorn.maximumIterations, gradient: settings.gradient)
+            }
         }
         self.recordLength = recordLength
         records = recordLength > 0 ? Tensor(uninitializedShape: [shape.problems, recordLength]) : nil
         scores = Tensor(uninitializedShape: [shape.batch, shape.classes])
-        solveProblems()
+        if case .wasserstein(let settings) = flow, settings.sinkhorn.stopRule == .batchAbsolute {
+            solveWithBatchRule(settings, firstRound: firstRound)
+        } else {
+            solveProblems()
+        }
+    }
+
+    /// The problem's score Σ w ⊙ S, divided by Σ w when the flow asks for it.
+    @inline(__always)
+    func score(_ problem: Int, flow weights: UnsafePointer<Float>) -> Float {
+        let offset = shape.blockOffset(problem)
+        let total = BlockLoops.dot(weights, similarity.storage.pointer + offset, runs: shape.proxies, stride: shape.rows, count: shape.positions)
+        guard case .wasserstein(let settings) = flow, settings.normalizesScoreByMass else { return total }
+        return total / Self.mass(weights, shape: shape)
+    }
+
+    /// Σ w over one problem's M runs, kept away from 0.
+    static func mass(_ weights: UnsafePointer<Float>, shape: ProblemShape) -> Float {
+        var total: Float = 0
+        for m in 0..<shape.proxies { total += VectorLoops.sum(weights + m * shape.rows, count: shape.positions) }
+        return max(total, .leastNormalMagnitude)
+    }
+
+    /// The batch stopping rule: every problem in cache as before, in rounds (`BatchStopping`),
+    /// with one iteration count for the batch.
+    private func solveWithBatchRule(_ settings: WassersteinMatching, firstRound: Int) {
+        let shape = shape
+        let positions = shape.positions, rows = shape.rows
+        let weights = plan.storage.pointer, output = scores.storage.pointer
+        let recordBuffer = records!.storage.pointer, recordLength = recordLength
+        let run = BatchStopping.run(problems: shape.problems, points: shape.problems * positions,
+                                    threshold: settings.sinkhorn.threshold, maximumIterations: settings.sinkhorn.maximumIterations,
+                                    firstTarget: firstRound) { target, available, changes in
+            ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) { problem, scratch, _ in
+                let offset = shape.blockOffset(problem)
+                let distance = scratch, exponentCost = scratch + shape.block, workspace = scratch + 4 * shape.block
+                let cost = settings.costExponent == 1 ? distance : exponentCost
+                self.formCost(problem, distance: distance, cost: cost)
+                Sinkhorn.solveIterations(
+                    SinkhornProblem(rows: positions, columns: shape.proxies, cost: MatrixView(cost, columnStride: positions)),
+                    parameters: settings.sinkhorn, iterations: target, available: available,
+                    changes: changes.map { $0 + problem * (target - available) },
+                    plan: MutableMatrixView(weights + offset, columnStride: rows), scratch: workspace,
+                    record: recordBuffer + problem * recordLength)
+                output[shape.scoreIndex(problem)] = self.score(problem, flow: weights + offset)
+            }
+        }
+        statistics = MatchingStatistics(meanIterations: Double(run.iterations), maximumIterations: run.iterations,
+                                        convergedFraction: run.converged ? 1 : 0)
+        sinkhornMultiplyAccumulates = 2 * run.iterations * shape.problems * shape.block
     }
 
     /// 1 / max(‖v‖, ε) for `count` vectors of `length` floats.
@@ -82,7 +138,7 @@ final class MatchingForward: @unchecked Sendable {
     private func solveProblems() {
         let shape = shape, flow = flow
         let rows = shape.rows, positions = shape.positions
-        let s = similarity.storage.pointer, weights = plan.storage.pointer, output = scores.storage.pointer
+        let weights = plan.storage.pointer, output = scores.storage.pointer
         let recordBuffer = records?.storage.pointer, recordLength = recordLength
         var iterations = [Int32](repeating: 0, count: shape.problems)
         var converged = [Bool](repeating: true, count: shape.problems)
@@ -114,7 +170,7 @@ final class MatchingForward: @unchecked Sendable {
                         let value = 1 / Float(shape.block)
                         for m in 0..<shape.proxies { (out.base + m * rows).update(repeating: value, count: positions) }
                     }
-                    output[shape.scoreIndex(problem)] = BlockLoops.dot(UnsafePointer(out.base), s + offset, runs: shape.proxies, stride: rows, count: positions)
+                    output[shape.scoreIndex(problem)] = self.score(problem, flow: out.base)
                 }
             }
         }

@@ -33,14 +33,17 @@ enum ProxyMatching {
         let flow: Tensor
     }
 
-    static func apply(features: Tensor, proxies: Tensor, flow: MatchingFlow) -> Output {
+    /// `firstRound`: under the batch stopping rule, the iteration count the first round runs to
+    /// (the previous batch's count is the best guess; the result does not depend on it).
+    static func apply(features: Tensor, proxies: Tensor, flow: MatchingFlow, firstRound: Int = 8) -> Output {
         precondition(features.rank == 4 && proxies.rank == 3 && proxies.shape[2] == features.shape[1],
                      "multi-proxy matching: features \(Shape.describe(features.shape)) and proxies \(Shape.describe(proxies.shape)) must be (B, d, H, W) and (K, M, d)")
         let vectors = features.spatialVectors()
         let shape = ProblemShape(batch: features.shape[0], positions: features.shape[2] * features.shape[3],
                                  dimension: features.shape[1], classes: proxies.shape[0], proxies: proxies.shape[1])
         let recording = GradientMode.isRecording && (vectors.requiresGradient || proxies.requiresGradient)
-        let forward = MatchingForward(shape: shape, vectors: vectors, proxies: proxies.contiguous(), flow: flow, recordForBackward: recording)
+        let forward = MatchingForward(shape: shape, vectors: vectors, proxies: proxies.contiguous(), flow: flow, recordForBackward: recording,
+                                      firstRound: firstRound)
         MultiplyAccumulateCounter.record(shape.rows * shape.columns * shape.dimension + forward.sinkhornMultiplyAccumulates)
         let scores = Tensor.differentiable("multiProxyMatching", inputs: [vectors, proxies], output: forward.scores) { g, needs in
             let gradients = forward.backward(g.contiguous(), needs: needs)

@@ -22,6 +22,10 @@ public struct EntropicTransport: Sendable {
         self.gradient = gradient
     }
 
+    /// The first round's iteration count under the batch rule (see `BatchStopping`): a typical
+    /// count at the paper's threshold, so that one round usually suffices.
+    static let batchRuleFirstTarget = 8
+
     public init(lambda: Float, threshold: Float = 1e-6, maximumIterations: Int = 1000,
                 domain: SinkhornDomain = .automatic, gradient: SinkhornGradient = .implicit) {
         self.init(parameters: SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations,
@@ -40,14 +44,18 @@ public struct EntropicTransport: Sendable {
     public func solve(costs: Tensor, sourceMarginals: Tensor? = nil, targetMarginals: Tensor? = nil)
         throws(OptimalTransportError) -> EntropicTransportResult {
         try parameters.validate()
+        if parameters.relaxation != nil && gradient == .implicit && costs.requiresGradient {
+            throw .implicitGradientOfUnbalancedTransport
+        }
         let batch = TransportBatch(costs: costs, sourceMarginals: sourceMarginals, targetMarginals: targetMarginals)
-        try batch.validateMarginals()
+        try batch.validateMarginals(requireUnitSum: parameters.relaxation == nil)
 
         let plan = Tensor(uninitializedShape: costs.shape)
         let sourcePotentials = Tensor(uninitializedShape: batch.leadingShape + [batch.rows])
         let targetPotentials = Tensor(uninitializedShape: batch.leadingShape + [batch.columns])
         let recordCount = Sinkhorn.recordCount(columns: batch.columns, maximumIterations: parameters.maximumIterations)
-        let recording = gradient == .unrolled && costs.requiresGradient && GradientMode.isRecording
+        let batchRule = parameters.stopRule == .batchAbsolute
+        let recording = batchRule || (gradient == .unrolled && costs.requiresGradient && GradientMode.isRecording)
         let records = recording ? Tensor(uninitializedShape: [batch.count * recordCount]) : nil
 
         var outcomes = [SinkhornOutcome](repeating: SinkhornOutcome(iterations: 0, converged: false, marginalError: 0, domain: .kernel),
@@ -55,21 +63,43 @@ public struct EntropicTransport: Sendable {
         var costErrors = [OptimalTransportError?](repeating: nil, count: batch.count)
         let parameters = self.parameters
         outcomes.withUnsafeMutableBufferPointer { outcomeBuffer in
-            costErrors.withUnsafeMutableBufferPointer { errorBuffer in
+          costErrors.withUnsafeMutableBufferPointer { errorBuffer in
+            func planView(_ index: Int) -> MutableMatrixView {
+                MutableMatrixView(plan.storage.pointer + index * batch.rows * batch.columns, rowStride: batch.columns)
+            }
+            func costError(_ index: Int) -> Bool {
+                errorBuffer[index] = InputValidation.costError(batch.cost(index), count: batch.rows * batch.columns,
+                                                               columns: batch.columns, problem: index)
+                return errorBuffer[index] != nil
+            }
+            guard batchRule, let records else {
                 ProblemLoop.run(count: batch.count, scratchCount: batch.scratchCount) { index, scratch in
-                    if let error = InputValidation.costError(batch.cost(index), count: batch.rows * batch.columns,
-                                                             columns: batch.columns, problem: index) {
-                        errorBuffer[index] = error
-                        return
-                    }
+                    if costError(index) { return }
                     outcomeBuffer[index] = Sinkhorn.solve(
-                        batch.problem(index), parameters: parameters,
-                        plan: MutableMatrixView(plan.storage.pointer + index * batch.rows * batch.columns, rowStride: batch.columns),
+                        batch.problem(index), parameters: parameters, plan: planView(index),
                         scratch: scratch, record: records.map { $0.storage.pointer + index * recordCount },
                         sourcePotential: sourcePotentials.storage.pointer + index * batch.rows,
                         targetPotential: targetPotentials.storage.pointer + index * batch.columns)
                 }
+                return
             }
+            // Every cost is checked before the first round: the rounds couple the problems.
+            ProblemLoop.run(count: batch.count, scratchCount: 0) { index, _ in _ = costError(index) }
+            if errorBuffer.contains(where: { $0 != nil }) { return }
+            let run = BatchStopping.run(problems: batch.count, points: batch.count * batch.rows, threshold: parameters.threshold,
+                                        maximumIterations: parameters.maximumIterations,
+                                        firstTarget: Self.batchRuleFirstTarget) { target, available, changes in
+                ProblemLoop.run(count: batch.count, scratchCount: batch.scratchCount) { index, scratch in
+                    outcomeBuffer[index] = Sinkhorn.solveIterations(
+                        batch.problem(index), parameters: parameters, iterations: target, available: available,
+                        changes: changes.map { $0 + index * (target - available) }, plan: planView(index), scratch: scratch,
+                        record: records.storage.pointer + index * recordCount,
+                        sourcePotential: sourcePotentials.storage.pointer + index * batch.rows,
+                        targetPotential: targetPotentials.storage.pointer + index * batch.columns)
+                }
+            }
+            for index in 0..<batch.count { outcomeBuffer[index].converged = run.converged }
+          }
         }
         if let error = costErrors.lazy.compactMap({ $0 }).first { throw error }
 
@@ -85,7 +115,7 @@ public struct EntropicTransport: Sendable {
                 switch gradient {
                 case .unrolled:
                     guard let records else { preconditionFailure("entropicTransport: unrolled backward without a record") }
-                    Sinkhorn.unrolledCostGradient(batch.problem(index), lambda: lambda,
+                    Sinkhorn.unrolledCostGradient(batch.problem(index), parameters: parameters,
                                                   record: records.storage.pointer + index * recordCount,
                                                   planGradient: upstreamView, costGradient: resultView, scratch: scratch)
                 case .implicit:

@@ -25,7 +25,7 @@ enum InputValidation {
 
     /// Checks `problems` marginals of `length` entries each (one shared vector when `problems` is 1).
     static func checkMarginals(_ values: UnsafePointer<Float>, problems: Int, length: Int,
-                               side: OptimalTransportError.Marginal) throws(OptimalTransportError) {
+                               side: OptimalTransportError.Marginal, requireUnitSum: Bool = true) throws(OptimalTransportError) {
         for problem in 0..<problems {
             let vector = values + problem * length
             var sum = 0.0
@@ -36,7 +36,7 @@ enum InputValidation {
                 }
                 sum += Double(value)
             }
-            guard abs(sum - 1) <= OptimalTransportError.marginalSumTolerance else {
+            guard !requireUnitSum || abs(sum - 1) <= OptimalTransportError.marginalSumTolerance else {
                 throw .marginalSumIsNotOne(marginal: side, problem: problem, sum: sum)
             }
         }

@@ -50,14 +50,15 @@ struct TransportBatch: @unchecked Sendable {
         UnsafePointer(marginal.storage.pointer + (marginal.count == length ? 0 : index * length))
     }
 
-    func validateMarginals() throws(OptimalTransportError) {
+    /// Checks the marginals' entries, and their sums unless `requireUnitSum` is false (unbalanced transport).
+    func validateMarginals(requireUnitSum: Bool) throws(OptimalTransportError) {
         if let sourceMarginals {
             try InputValidation.checkMarginals(sourceMarginals.storage.pointer, problems: sourceMarginals.count / rows,
-                                               length: rows, side: .source)
+                                               length: rows, side: .source, requireUnitSum: requireUnitSum)
         }
         if let targetMarginals {
             try InputValidation.checkMarginals(targetMarginals.storage.pointer, problems: targetMarginals.count / columns,
-                                               length: columns, side: .target)
+                                               length: columns, side: .target, requireUnitSum: requireUnitSum)
         }
     }
 }

@@ -25,10 +25,14 @@ enum LogSinkhorn {
     /// yet finite, so differences of two padding values are 0 rather than NaN.
     static let paddingLogMass = -1e30
 
+    /// With `batchRule` given (a `BatchStopping` round), runs exactly `maximumIterations`
+    /// iterations from the start and writes the absolute change of alpha of each iteration
+    /// t > available (alpha_0 = 1 at the true scale) to changes[t - available - 1].
     static func solve(_ problem: SinkhornProblem, parameters: SinkhornParameters, shift: Float,
                       scratch: SinkhornScratch, plan: MutableMatrixView,
                       sourcePotential: UnsafeMutablePointer<Float>?, targetPotential: UnsafeMutablePointer<Float>?,
-                      record: UnrolledRecord?) -> SinkhornOutcome {
+                      record: UnrolledRecord?,
+                      batchRule: (changes: UnsafeMutablePointer<Double>?, available: Int)? = nil) -> SinkhornOutcome {
         let scaledCost = scratch.matrix(0)
         CostLoading.formScaledCost(scaledCost, rows: scratch.rows, paddedRows: scratch.paddedRows, columns: scratch.columns,
                                    shift: shift, lambda: parameters.lambda)
@@ -39,6 +43,10 @@ enum LogSinkhorn {
 
             var logAlpha = doubles.row(1), previous = doubles.row(2)
             for column in 0..<scratch.columns { logBeta[column] = 0 }
+            // alpha_0 = 1 at the true scale, for the batch rule's first change.
+            let logScale = Double(shift) / Double(parameters.lambda)
+            logAlpha.update(repeating: -logScale, count: scratch.rows)
+            (logAlpha + scratch.rows).update(repeating: paddingLogMass, count: scratch.paddedRows - scratch.rows)
             var result = (iterations: parameters.maximumIterations, converged: false)
             for iteration in 1...parameters.maximumIterations {
                 swap(&logAlpha, &previous)
@@ -48,7 +56,12 @@ enum LogSinkhorn {
                     let slot = record.beta(iteration)
                     for column in 0..<scratch.columns { slot[column] = Float(logBeta[column]) }
                 }
-                if iteration >= 2 {
+                if let batchRule {
+                    if iteration > batchRule.available {
+                        batchRule.changes?[iteration - batchRule.available - 1] =
+                            absoluteChange(logAlpha, previous, paddedRows: scratch.paddedRows, logScale: logScale)
+                    }
+                } else if iteration >= 2 {
                     let (change, size) = relativeChange(logAlpha, previous, paddedRows: scratch.paddedRows)
                     if change < parameters.threshold * size {
                         result = (iteration, true)
@@ -84,9 +97,9 @@ enum LogSinkhorn {
         for column in 0..<scratch.columns { logNu[column] = ScalarMath.log(Double(nu[column])) }
     }
 
-    /// a = log mu - LSE_j(b_j - C~_ij), rows in lanes.
+    /// a = log mu - exponent LSE_j(b_j - C~_ij), rows in lanes (exponent 1: balanced).
     static func updateLogAlpha(scaledCost: UnsafePointer<Float>, logBeta: UnsafePointer<Double>, logMu: UnsafePointer<Double>,
-                               scratch: SinkhornScratch, into logAlpha: UnsafeMutablePointer<Double>) {
+                               scratch: SinkhornScratch, exponent: Double = 1, into logAlpha: UnsafeMutablePointer<Double>) {
         let width = FloatVector.scalarCount
         let paddedRows = scratch.paddedRows, columns = scratch.columns
         var start = 0
@@ -103,15 +116,18 @@ enum LogSinkhorn {
                     - DoubleLanes.widen(VectorLoops.load(scaledCost + column * paddedRows + start))
                 total += VectorMath.exp(DoubleLanes.narrow(exponent - largest))
             }
-            let updated = DoubleLanes.load(logMu + start) - largest - DoubleLanes.widen(VectorMath.log(total))
+            let logSum = DoubleLanes.widen(VectorMath.log(total))
+            // Balanced updates keep their original rounding.
+            let updated = exponent == 1 ? DoubleLanes.load(logMu + start) - largest - logSum
+                : DoubleLanes.load(logMu + start) - (largest + logSum) * exponent
             DoubleLanes.store(updated, logAlpha + start)
             start += width
         }
     }
 
-    /// b = log nu - LSE_i(a_i - C~_ij), one column at a time.
+    /// b = log nu - exponent LSE_i(a_i - C~_ij), one column at a time (exponent 1: balanced).
     static func updateLogBeta(scaledCost: UnsafePointer<Float>, logAlpha: UnsafePointer<Double>, logNu: UnsafePointer<Double>,
-                              scratch: SinkhornScratch, into logBeta: UnsafeMutablePointer<Double>) {
+                              scratch: SinkhornScratch, exponent: Double = 1, into logBeta: UnsafeMutablePointer<Double>) {
         let width = FloatVector.scalarCount
         let paddedRows = scratch.paddedRows
         for column in 0..<scratch.columns {
@@ -131,7 +147,8 @@ enum LogSinkhorn {
                 total += VectorMath.exp(DoubleLanes.narrow(exponent - largest))
                 start += width
             }
-            logBeta[column] = logNu[column] - largest[0] - ScalarMath.log(Double(total.pairwiseSum))
+            let logSum = ScalarMath.log(Double(total.pairwiseSum))
+            logBeta[column] = exponent == 1 ? logNu[column] - largest[0] - logSum : logNu[column] - (largest[0] + logSum) * exponent
         }
     }
 
@@ -162,6 +179,20 @@ enum LogSinkhorn {
             start += width
         }
         return (change.pairwiseSum, size.pairwiseSum)
+    }
+
+    /// sum_i |alpha_i - alpha'_i| at the true scale, alpha = e^(a + logScale): the relative
+    /// change's numerator times e^(max a + logScale), in double.
+    static func absoluteChange(_ logAlpha: UnsafePointer<Double>, _ previous: UnsafePointer<Double>,
+                               paddedRows: Int, logScale: Double) -> Double {
+        var largestLanes = DoubleVector(repeating: -.infinity)
+        var start = 0
+        while start < paddedRows {
+            largestLanes = largestLanes.lanewiseMaximum(DoubleLanes.load(logAlpha + start))
+            start += FloatVector.scalarCount
+        }
+        let (change, _) = relativeChange(logAlpha, previous, paddedRows: paddedRows)
+        return Double(change) * ScalarMath.exp(largestLanes.largestLane + logScale)
     }
 
     /// P_ij = exp(a_i + b_j - C~_ij), column-major, 0 on padding rows. The exponent is clamped

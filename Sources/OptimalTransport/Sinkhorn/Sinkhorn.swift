@@ -68,8 +68,14 @@ public enum Sinkhorn {
                              targetPotential: UnsafeMutablePointer<Float>? = nil) -> SinkhornOutcome {
         let layout = SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns)
         let range = CostLoading.transpose(problem, into: layout.matrix(0), paddedRows: layout.paddedRows)
-        let domain = parameters.domain.resolved(costRange: range.maximum - range.minimum, lambda: parameters.lambda)
         let history = record.map { UnrolledRecord(base: $0, columns: problem.columns) }
+        if let relaxation = parameters.relaxation {
+            return UnbalancedSinkhorn.solve(problem, parameters: parameters, relaxation: relaxation,
+                                            domain: UnbalancedSinkhorn.domain(parameters.domain, costMaximum: range.maximum, lambda: parameters.lambda),
+                                            scratch: layout, plan: plan, sourcePotential: sourcePotential,
+                                            targetPotential: targetPotential, record: history, batchRule: nil)
+        }
+        let domain = parameters.domain.resolved(costRange: range.maximum - range.minimum, lambda: parameters.lambda)
         switch domain {
         case .log:
             return LogSinkhorn.solve(problem, parameters: parameters, shift: range.minimum, scratch: layout, plan: plan,
@@ -78,6 +84,63 @@ public enum Sinkhorn {
             return KernelSinkhorn.solve(problem, parameters: parameters, shift: range.minimum, scratch: layout, plan: plan,
                                         sourcePotential: sourcePotential, targetPotential: targetPotential, record: history)
         }
+    }
+
+    /// One problem's share of a batch-rule round (`BatchStopping`): exactly `iterations`
+    /// iterations, continuing from the `available` iterations an earlier round of the same batch
+    /// left in `record` (0 for none), with the absolute change of alpha of each iteration
+    /// t > available written to changes[t - available - 1] (see `SinkhornStopRule.batchAbsolute`);
+    /// then the plan after `iterations`. With iterations <= available it only rebuilds that plan.
+    /// `record` is required (`recordCount(columns:maximumIterations:)` floats, the same buffer in
+    /// every round) and serves `unrolledCostGradient` afterwards; the threshold and stop rule of
+    /// `parameters` are not used. The result does not depend on how the iterations were split
+    /// into rounds: the balanced kernel domain continues from the recorded betas bit for bit,
+    /// the log domain and unbalanced transport start again from the beginning.
+    @discardableResult
+    public static func solveIterations(_ problem: SinkhornProblem, parameters: SinkhornParameters, iterations: Int,
+                                       available: Int, changes: UnsafeMutablePointer<Double>?, plan: MutableMatrixView,
+                                       scratch: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>,
+                                       sourcePotential: UnsafeMutablePointer<Float>? = nil,
+                                       targetPotential: UnsafeMutablePointer<Float>? = nil) -> SinkhornOutcome {
+        let layout = SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns)
+        let range = CostLoading.transpose(problem, into: layout.matrix(0), paddedRows: layout.paddedRows)
+        let history = UnrolledRecord(base: record, columns: problem.columns)
+        var fixed = parameters
+        fixed.maximumIterations = iterations
+        fixed.threshold = 0
+        if let relaxation = parameters.relaxation {
+            return UnbalancedSinkhorn.solve(problem, parameters: fixed, relaxation: relaxation,
+                                            domain: UnbalancedSinkhorn.domain(parameters.domain, costMaximum: range.maximum, lambda: parameters.lambda),
+                                            scratch: layout, plan: plan, sourcePotential: sourcePotential,
+                                            targetPotential: targetPotential, record: history, batchRule: (changes, available))
+        }
+        switch parameters.domain.resolved(costRange: range.maximum - range.minimum, lambda: parameters.lambda) {
+        case .log:
+            return LogSinkhorn.solve(problem, parameters: fixed, shift: range.minimum, scratch: layout, plan: plan,
+                                     sourcePotential: sourcePotential, targetPotential: targetPotential, record: history,
+                                     batchRule: (changes, available))
+        case .kernel, .automatic:
+            return KernelSinkhorn.solveBatchRule(problem, parameters: parameters, shift: range.minimum, scratch: layout, plan: plan,
+                                                 sourcePotential: sourcePotential, targetPotential: targetPotential,
+                                                 record: history, target: iterations, available: available, changes: changes)
+        }
+    }
+
+    /// `unrolledCostGradient` for any transport `parameters` describe (balanced or unbalanced,
+    /// as solved); only their lambda and relaxation are used.
+    public static func unrolledCostGradient(_ problem: SinkhornProblem, parameters: SinkhornParameters, record: UnsafePointer<Float>,
+                                            planGradient: MatrixView, costGradient: MutableMatrixView,
+                                            scratch: UnsafeMutablePointer<Float>) {
+        guard let relaxation = parameters.relaxation else {
+            unrolledCostGradient(problem, lambda: parameters.lambda, record: record, planGradient: planGradient,
+                                 costGradient: costGradient, scratch: scratch)
+            return
+        }
+        UnbalancedUnrolledGradient.costGradient(
+            problem, lambda: parameters.lambda, relaxation: relaxation,
+            record: UnrolledRecord(base: UnsafeMutablePointer(mutating: record), columns: problem.columns),
+            planGradient: planGradient, costGradient: costGradient,
+            scratch: SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns))
     }
 
     /// dL/dC of the truncated algorithm: the exact derivative of the plan `solve` returned, as a

@@ -12,6 +12,11 @@ public struct HeadSettings: Codable, Sendable, Equatable {
     public var maximumIterations: Int
     public var gradient: String
     public var bias: Bool
+    /// The Sinkhorn stopping rule, `relative` or `batch-absolute`; nil (older runs) is relative.
+    public var stopRule: String? = nil
+    /// `balanced` or `unbalanced:TAU[,TAU][:normalized]` (`TransportSpecification`); nil (older
+    /// runs) is balanced.
+    public var transport: String? = nil
 
     public init(_ configuration: HeadConfiguration) {
         kind = configuration.kind.rawValue
@@ -22,6 +27,9 @@ public struct HeadSettings: Codable, Sendable, Equatable {
         maximumIterations = configuration.wasserstein.sinkhorn.maximumIterations
         gradient = configuration.wasserstein.gradient.description
         bias = configuration.bias
+        let sinkhorn = configuration.wasserstein.sinkhorn
+        stopRule = sinkhorn.stopRule == .relative ? nil : sinkhorn.stopRule.rawValue
+        transport = sinkhorn.relaxation == nil ? nil : configuration.wasserstein.transport.description
     }
 
     public func configuration() throws -> HeadConfiguration {
@@ -32,12 +40,18 @@ public struct HeadSettings: Codable, Sendable, Equatable {
         case "implicit": gradient = .implicit
         default: throw ConfigurationError("unknown gradient mode \(self.gradient)")
         }
-        return HeadConfiguration(
-            kind: kind, proxies: proxies,
-            wasserstein: WassersteinMatching(
-                sinkhorn: SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic),
-                costExponent: costExponent, gradient: gradient),
-            bias: bias)
+        var sinkhorn = SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic)
+        do {
+            sinkhorn.stopRule = try stopRule.map { name throws(OptimalTransportError) in try SinkhornStopRule(name: name) } ?? .relative
+        } catch { throw ConfigurationError("unknown stop rule \(stopRule ?? ""); choose relative or batch-absolute") }
+        var wasserstein = WassersteinMatching(sinkhorn: sinkhorn, costExponent: costExponent, gradient: gradient)
+        if let transport {
+            do { wasserstein.transport = try TransportSpecification(transport) } catch { throw ConfigurationError(error.description) }
+            if wasserstein.sinkhorn.relaxation != nil && gradient == .implicit {
+                throw ConfigurationError("unbalanced transport has the unrolled gradient only, got gradient implicit")
+            }
+        }
+        return HeadConfiguration(kind: kind, proxies: proxies, wasserstein: wasserstein, bias: bias)
     }
 }
 

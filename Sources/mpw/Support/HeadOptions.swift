@@ -25,6 +25,12 @@ struct HeadOptions: ParsableArguments {
     @Option(name: .customLong("grad"), help: "Sinkhorn gradient: unrolled (through the iterations, as the paper) or implicit (at the fixed point).")
     var gradient = "unrolled"
 
+    @Option(name: .customLong("stop-rule"), help: "Sinkhorn stopping rule: relative (per problem, relative L1 change of alpha) or batch-absolute (the authors' code: one count per batch, mean absolute change of alpha).")
+    var stopRule = SinkhornStopRule.relative.rawValue
+
+    @Option(help: "Transport: balanced (the paper's), or unbalanced:TAU (KL-relaxed marginals, tau > 0; TAU_FEATURES,TAU_PROXIES for one per side), optionally followed by :normalized to divide the score by the plan's mass.")
+    var transport = "balanced"
+
     @Flag(help: "Add a per-class bias to the MPW and Multi-FC cosine scores (the paper has none).")
     var bias = false
 
@@ -37,14 +43,22 @@ struct HeadOptions: ParsableArguments {
         if !(costExponent >= 1) || !costExponent.isFinite { throw ValidationError("--p must be at least 1, got \(costExponent)") }
         if !(threshold >= 0) || !threshold.isFinite { throw ValidationError("--threshold must not be negative, got \(threshold)") }
         try requireCounts(("--proxies", proxies), ("--max-iter", maximumIterations))
+        if SinkhornStopRule(rawValue: stopRule) == nil {
+            throw ValidationError("--stop-rule must be relative or batch-absolute, got \(stopRule)")
+        }
+        let specification: TransportSpecification
+        do { specification = try TransportSpecification(transport) } catch { throw ValidationError("--transport: \(error.description)") }
+        if specification.relaxation != nil && gradient == "implicit" {
+            throw ValidationError("--transport \(transport) has the unrolled gradient only; drop --grad implicit")
+        }
     }
 
     var configuration: HeadConfiguration {
-        HeadConfiguration(
-            kind: HeadConfiguration.Kind(rawValue: head) ?? .mpw, proxies: proxies,
-            wasserstein: WassersteinMatching(
-                sinkhorn: SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic),
-                costExponent: costExponent, gradient: gradient == "implicit" ? .implicit : .unrolled),
-            bias: bias)
+        var sinkhorn = SinkhornParameters(lambda: lambda, threshold: threshold, maximumIterations: maximumIterations, domain: .automatic)
+        sinkhorn.stopRule = SinkhornStopRule(rawValue: stopRule) ?? .relative
+        var wasserstein = WassersteinMatching(sinkhorn: sinkhorn, costExponent: costExponent,
+                                              gradient: gradient == "implicit" ? .implicit : .unrolled)
+        wasserstein.transport = (try? TransportSpecification(transport)) ?? .balanced
+        return HeadConfiguration(kind: HeadConfiguration.Kind(rawValue: head) ?? .mpw, proxies: proxies, wasserstein: wasserstein, bias: bias)
     }
 }
