@@ -58,7 +58,9 @@ enum PaperRecipes {
         switch kind {
         case "mpw":
             return [Setting("--head", "mpw"), Setting("--proxies", "4"), Setting("--p", "1"), Setting("--lambda", "0.1"),
-                    Setting("--threshold", "0.1"), Setting("--max-iter", "100")]
+                    Setting("--threshold", "0.1"), Setting("--max-iter", "100"),
+                    // The authors' code stops the whole batch on the mean absolute change of alpha (see --stop-rule).
+                    Setting("--stop-rule", "batch-absolute")]
         case "multifc-avg", "multifc-cosine", "wsdan": return [Setting("--head", kind), Setting("--proxies", "4")]
         default: return [Setting("--head", kind)]
         }
