@@ -183,11 +183,13 @@ private struct SliceLayout {
         scale.withUnsafeBufferPointer { scale in shift.withUnsafeBufferPointer { shift in withTable { table in
             let s = scale.baseAddress!, t = shift.baseAddress!
             Parallel.forRanges(pixels, minimumChunk: minimumChunk) { range in
-                table.forEachVector(in: range) { pixel, slice, channel, lanes in
-                    let at = table.offsets[slice] + channel
-                    let x = VectorLoops.loadAny(table.pointers[slice] + pixel * table.widths[slice] + channel, lanes)
-                    let y = VectorLoops.loadAny(t + at, lanes).addingProduct(x, VectorLoops.loadAny(s + at, lanes))
-                    VectorLoops.storeAny(VectorMath.maximum(y, floor), destination + pixel * table.channels + at, lanes)
+                for pixel in range {
+                    let row = destination + pixel * table.channels
+                    table.gather(pixel, into: row)
+                    SliceTable.forEachVector(table.channels) { at, lanes in
+                        let y = VectorLoops.loadAny(t + at, lanes).addingProduct(VectorLoops.loadAny(row + at, lanes), VectorLoops.loadAny(s + at, lanes))
+                        VectorLoops.storeAny(VectorMath.maximum(y, floor), row + at, lanes)
+                    }
                 }
             }
         } } }
@@ -204,13 +206,17 @@ private struct SliceLayout {
             let base = partials.baseAddress!, m = mean.baseAddress!
             Parallel.run(parts: parts) { part in
                 let first = base + part * 2 * channels, second = first + channels
-                table.forEachVector(in: (pixels * part / parts)..<(pixels * (part + 1) / parts)) { pixel, slice, channel, lanes in
-                    let at = table.offsets[slice] + channel, row = pixel * channels + at
-                    let g = SliceTable.masked(upstream + row, normalized + row, lanes, relu)
-                    let x = VectorLoops.loadAny(table.pointers[slice] + pixel * table.widths[slice] + channel, lanes)
-                    VectorLoops.storeAny(VectorLoops.loadAny(first + at, lanes) + g, first + at, lanes)
-                    VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, x - VectorLoops.loadAny(m + at, lanes)),
-                                         second + at, lanes)
+                let x = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+                defer { x.deallocate() }
+                for pixel in (pixels * part / parts)..<(pixels * (part + 1) / parts) {
+                    table.gather(pixel, into: x)
+                    let row = pixel * channels
+                    SliceTable.forEachVector(channels) { at, lanes in
+                        let g = SliceTable.masked(upstream + row + at, normalized + row + at, lanes, relu)
+                        let centered = VectorLoops.loadAny(x + at, lanes) - VectorLoops.loadAny(m + at, lanes)
+                        VectorLoops.storeAny(VectorLoops.loadAny(first + at, lanes) + g, first + at, lanes)
+                        VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, centered), second + at, lanes)
+                    }
                 }
             }
         } } }
@@ -234,15 +240,18 @@ private struct SliceLayout {
             a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in withTable { table in
                 let pa = a.baseAddress!, pb = b.baseAddress!, pc = c.baseAddress!, targets = destinations.baseAddress!
                 Parallel.forRanges(pixels, minimumChunk: minimumChunk) { range in
-                    table.forEachVector(in: range) { pixel, slice, channel, lanes in
-                        guard let destination = targets[slice] else { return }
-                        let at = table.offsets[slice] + channel, row = pixel * channels + at
-                        let own = pixel * table.widths[slice] + channel
-                        let g = SliceTable.masked(upstream + row, normalized + row, lanes, relu)
-                        let x = VectorLoops.loadAny(table.pointers[slice] + own, lanes)
-                        let dx = (g * VectorLoops.loadAny(pa + at, lanes)).addingProduct(x, VectorLoops.loadAny(pb + at, lanes))
-                            + VectorLoops.loadAny(pc + at, lanes)
-                        VectorLoops.storeAny(dx, destination + own, lanes)
+                    let x = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+                    defer { x.deallocate() }
+                    for pixel in range {
+                        table.gather(pixel, into: x)
+                        let row = pixel * channels
+                        SliceTable.forEachVector(channels) { at, lanes in
+                            let g = SliceTable.masked(upstream + row + at, normalized + row + at, lanes, relu)
+                            let dx = (g * VectorLoops.loadAny(pa + at, lanes)).addingProduct(VectorLoops.loadAny(x + at, lanes), VectorLoops.loadAny(pb + at, lanes))
+                                + VectorLoops.loadAny(pc + at, lanes)
+                            VectorLoops.storeAny(dx, x + at, lanes)
+                        }
+                        table.scatter(x, pixel, into: targets)
                     }
                 }
             } } } }
@@ -251,7 +260,10 @@ private struct SliceLayout {
     }
 }
 
-/// `SliceLayout`'s tables as raw pointers, for the loops.
+/// `SliceLayout`'s tables as raw pointers, for the loops. A pixel's channels are gathered from
+/// the slices into one contiguous row and worked on in whole vectors there: the slices are
+/// narrower than a vector (12 channels in DenseNet-100), and per-slice partial vectors would
+/// go lane by lane.
 private struct SliceTable: @unchecked Sendable {
     let pointers: UnsafePointer<UnsafeMutablePointer<Float>>
     let widths: UnsafePointer<Int>
@@ -259,20 +271,34 @@ private struct SliceTable: @unchecked Sendable {
     let slices: Int
     let channels: Int
 
-    /// Visits every vector of every slice in `range`'s pixels: body(pixel, slice, channel within
-    /// the slice, lanes).
+    /// row[0..<channels] = the pixel's channels of every slice.
     @inline(__always)
-    func forEachVector(in range: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
-        for pixel in range {
-            for slice in 0..<slices {
-                let width = widths[slice]
-                var channel = 0
-                while channel < width {
-                    body(pixel, slice, channel, min(FloatVector.scalarCount, width - channel))
-                    channel += FloatVector.scalarCount
-                }
-            }
+    func gather(_ pixel: Int, into row: UnsafeMutablePointer<Float>) {
+        for slice in 0..<slices {
+            let width = widths[slice]
+            (row + offsets[slice]).update(from: pointers[slice] + pixel * width, count: width)
         }
+    }
+
+    /// The reverse of `gather`, into the slices that have a destination.
+    @inline(__always)
+    func scatter(_ row: UnsafePointer<Float>, _ pixel: Int, into destinations: UnsafePointer<UnsafeMutablePointer<Float>?>) {
+        for slice in 0..<slices {
+            guard let destination = destinations[slice] else { continue }
+            let width = widths[slice]
+            (destination + pixel * width).update(from: row + offsets[slice], count: width)
+        }
+    }
+
+    /// body(offset, lanes) over a row of `count` floats: whole vectors, then the tail.
+    @inline(__always)
+    static func forEachVector(_ count: Int, _ body: (Int, Int) -> Void) {
+        var at = 0
+        while at + FloatVector.scalarCount <= count {
+            body(at, FloatVector.scalarCount)
+            at += FloatVector.scalarCount
+        }
+        if at < count { body(at, count - at) }
     }
 
     /// The upstream gradient, zero where a fused ReLU's output is not positive.
