@@ -46,7 +46,9 @@ public enum DenseConvolution {
                                                    count: statistics[0].count)
         let inverseDeviation = joined.variance.map { 1 / ($0 + epsilon).squareRoot() }
         let output = run(slices.map(\.tensor), weight: weight, bias: bias, mean: joined.mean, inverseDeviation: inverseDeviation,
-                         batchStatistics: true, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
+                         batchStatistics: true, count: Float(joined.count),
+                         synchronised: BatchStatisticsReduction.sumAcrossReplicas != nil,
+                         relu: fusedReLU, filters: filters, stride: stride, padding: padding)
         return (output, joined)
     }
 
@@ -55,11 +57,12 @@ public enum DenseConvolution {
                                   epsilon: Float, fusedReLU: Bool, filters: Tensor, stride: Int, padding: Int) -> Tensor {
         run(slices.map(\.tensor), weight: weight, bias: bias, mean: runningMean.scalars,
             inverseDeviation: runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() },
-            batchStatistics: false, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
+            batchStatistics: false, count: 1, synchronised: false, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
     }
 
     private static func run(_ tensors: [Tensor], weight: Tensor, bias: Tensor, mean: [Float], inverseDeviation: [Float],
-                            batchStatistics: Bool, relu: Bool, filters: Tensor, stride: Int, padding: Int) -> Tensor {
+                            batchStatistics: Bool, count: Float, synchronised: Bool, relu: Bool, filters: Tensor, stride: Int,
+                            padding: Int) -> Tensor {
         let slices = SliceLayout(tensors)
         let channels = slices.channels
         precondition(weight.shape == [channels] && bias.shape == [channels] && mean.count == channels,
@@ -100,9 +103,17 @@ public enum DenseConvolution {
                                             gradientWeights: result.storage.pointer, gradientBias: nil)
                 gradientFilters = result
             }
-            let (sumG, sumGCentered) = slices.gradientSums(upstream.pointer, normalized.pointer, mean: mean, relu: relu)
+            let (localSumG, localSumGCentered) = slices.gradientSums(upstream.pointer, normalized.pointer, mean: mean, relu: relu)
+            // With synchronised statistics the input gradient needs the sums over every replica's
+            // batch; gamma's and beta's gradients stay this replica's share, as in BatchNormalization.
+            var sumG = localSumG, sumGCentered = localSumGCentered
+            if synchronised {
+                var both = localSumG + localSumGCentered
+                BatchStatisticsReduction.sum(&both)
+                sumG = Array(both[..<channels])
+                sumGCentered = Array(both[channels...])
+            }
             // dx = a·g' + b·x + c per channel, g' the gradient masked by the ReLU (as BatchNormalization's backward).
-            let count = Float(slices.pixels)
             var b = [Float](repeating: 0, count: channels), c = b
             if batchStatistics {
                 for channel in 0..<channels {
@@ -115,8 +126,8 @@ public enum DenseConvolution {
             let sliceGradients = slices.gradients(upstream.pointer, normalized.pointer, a: scale, b: b, c: c, relu: relu,
                                                   needs: Array(needs[..<tensors.count]))
             return sliceGradients
-                + [needs[tensors.count] ? Tensor(zip(sumGCentered, inverseDeviation).map(*), shape: [channels]) : nil,
-                   needs[tensors.count + 1] ? Tensor(sumG, shape: [channels]) : nil,
+                + [needs[tensors.count] ? Tensor(zip(localSumGCentered, inverseDeviation).map(*), shape: [channels]) : nil,
+                   needs[tensors.count + 1] ? Tensor(localSumG, shape: [channels]) : nil,
                    gradientFilters]
         }
     }
@@ -197,18 +208,30 @@ private struct SliceLayout {
 
     /// Per channel (Σ g', Σ g'·(x − mean)), g' the upstream gradient, with `relu` masked where the
     /// normalised output is not positive. Each thread sums its pixels into its own slots and the
-    /// shares are combined in a fixed order: results depend only on the thread count.
+    /// shares are combined in a fixed order: results depend only on the thread count. Runs of
+    /// `floatRun` pixels are summed in float32 and then added in double, so the sums keep float32's
+    /// precision over a whole batch of pixels.
     func gradientSums(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, mean: [Float], relu: Bool) -> ([Float], [Float]) {
         let parts = max(1, min(Threads.count, pixels / minimumChunk))
         let channels = channels, pixels = pixels
-        var partials = [Float](repeating: 0, count: parts * 2 * channels)
+        var partials = [Double](repeating: 0, count: parts * 2 * channels)
         partials.withUnsafeMutableBufferPointer { partials in mean.withUnsafeBufferPointer { mean in withTable { table in
             let base = partials.baseAddress!, m = mean.baseAddress!
             Parallel.run(parts: parts) { part in
-                let first = base + part * 2 * channels, second = first + channels
+                let totals = base + part * 2 * channels
                 let x = UnsafeMutablePointer<Float>.allocate(capacity: channels)
-                defer { x.deallocate() }
-                for pixel in (pixels * part / parts)..<(pixels * (part + 1) / parts) {
+                let first = UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels), second = first + channels
+                first.initialize(repeating: 0, count: 2 * channels)
+                defer { x.deallocate(); first.deallocate() }
+                func flush() {
+                    for index in 0..<(2 * channels) {
+                        totals[index] += Double(first[index])
+                        first[index] = 0
+                    }
+                }
+                let range = (pixels * part / parts)..<(pixels * (part + 1) / parts)
+                for pixel in range {
+                    if (pixel - range.lowerBound) % Self.floatRun == 0 { flush() }
                     table.gather(pixel, into: x)
                     let row = pixel * channels
                     SliceTable.forEachVector(channels) { at, lanes in
@@ -218,17 +241,21 @@ private struct SliceLayout {
                         VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, centered), second + at, lanes)
                     }
                 }
+                flush()
             }
         } } }
-        var first = [Float](repeating: 0, count: channels), second = first
+        var first = [Double](repeating: 0, count: channels), second = first
         for part in 0..<parts {
             for channel in 0..<channels {
                 first[channel] += partials[part * 2 * channels + channel]
                 second[channel] += partials[part * 2 * channels + channels + channel]
             }
         }
-        return (first, second)
+        return (first.map { Float($0) }, second.map { Float($0) })
     }
+
+    /// Pixels summed in float32 before their sums join the double totals.
+    private static let floatRun = 64
 
     /// Each needed slice's gradient a·g' + b·x + c, g' masked as in `gradientSums`.
     func gradients(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, a: [Float], b: [Float], c: [Float],
