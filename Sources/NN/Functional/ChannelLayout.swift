@@ -98,25 +98,38 @@ struct ChannelLayout {
         let parts = max(1, min(Threads.count, units * unitLength / VectorLoops.parallelThreshold))
         let channels = channels, inner = inner
         // Per part: first sums then second sums; channels-last accumulates lane-wise per block.
-        var partials = [Float](repeating: 0, count: parts * 2 * channels)
+        var partials = [Double](repeating: 0, count: parts * 2 * channels)
         partials.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             Parallel.run(parts: parts) { part in
                 let range = (units * part / parts)..<(units * (part + 1) / parts)
                 let first = base + part * 2 * channels, second = first + channels
                 if inner == 1 {
+                    // A channel's sum runs over every pixel of the batch (65,536 at 64x32x32): in
+                    // float32 alone its rounding error would grow with that count, so short float
+                    // runs are added into double accumulators.
                     var block = 0
                     while block < channels {
                         let lanes = min(FloatVector.scalarCount, channels - block)
-                        var s0 = FloatVector(), s1 = FloatVector()
-                        for row in range {
-                            let offset = row * channels + block
-                            let (x, y) = kernel(Self.load(a + offset, lanes), Self.load(b + offset, lanes), Self.load(c + offset, lanes), channel: block)
-                            s0 += x
-                            s1 += y
+                        var t0 = SIMD16<Double>(), t1 = SIMD16<Double>()
+                        var row = range.lowerBound
+                        while row < range.upperBound {
+                            let end = min(range.upperBound, row + Self.floatRun)
+                            var s0 = FloatVector(), s1 = FloatVector()
+                            while row < end {
+                                let offset = row * channels + block
+                                let (x, y) = kernel(Self.load(a + offset, lanes), Self.load(b + offset, lanes), Self.load(c + offset, lanes), channel: block)
+                                s0 += x
+                                s1 += y
+                                row += 1
+                            }
+                            t0 += SIMD16<Double>(s0)
+                            t1 += SIMD16<Double>(s1)
                         }
-                        VectorLoops.storePartial(s0, first + block, lanes)
-                        VectorLoops.storePartial(s1, second + block, lanes)
+                        for lane in 0..<lanes {
+                            first[block + lane] = t0[lane]
+                            second[block + lane] = t1[lane]
+                        }
                         block += FloatVector.scalarCount
                     }
                 } else {
@@ -135,19 +148,22 @@ struct ChannelLayout {
                             s1 += y
                             i += FloatVector.scalarCount
                         }
-                        first[channel] += VectorMath.sum(s0)
-                        second[channel] += VectorMath.sum(s1)
+                        first[channel] += Double(VectorMath.sum(s0))
+                        second[channel] += Double(VectorMath.sum(s1))
                     }
                 }
             }
         }
-        var first = [Float](repeating: 0, count: channels), second = first
+        var first = [Double](repeating: 0, count: channels), second = first
         for part in 0..<parts {
             for channel in 0..<channels {
                 first[channel] += partials[part * 2 * channels + channel]
                 second[channel] += partials[part * 2 * channels + channels + channel]
             }
         }
-        return (first, second)
+        return (first.map { Float($0) }, second.map { Float($0) })
     }
+
+    /// Rows summed in float32 before their sum joins the double accumulator.
+    private static let floatRun = 64
 }
