@@ -101,8 +101,9 @@ enum MPIJob {
         for pid in parents.keys where descends(pid) {
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
             let variables = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)"),
-               let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), command.hasPrefix("mpw") {
+            // argv[0], not /proc/PID/comm: mpw re-executes itself through /proc/self/exe (SpinPolicy).
+            let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0).first
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)"), let command, String(decoding: command, as: UTF8.self).hasSuffix("mpw") {
                 return pid
             }
         }

@@ -145,7 +145,9 @@ public final class Trainer {
                                             loss: state.partial.meanLoss, accuracy: state.partial.accuracy,
                                             imagesPerSecond: state.partial.imagesPerSecond, learningRate: Double(optimizer.learningRate),
                                             secondsRemaining: remaining, meanSinkhornIterations: state.partial.meanIterations)))
-                if step.stopRequested && state.batch < batches {
+                // One process also sees a request made while the step was reported; ranks agree in the step's allreduce.
+                let stop = step.stopRequested || (!parallel.isDistributed && InterruptSignal.isRequested)
+                if stop && state.batch < batches {
                     try saveCheckpoint(best: false)
                     observer(.checkpointSaved(path: directory.lastCheckpoint.path))
                     throw TrainingStop.interrupted(epoch: epoch, batch: state.batch, directory: directory.url.path)
