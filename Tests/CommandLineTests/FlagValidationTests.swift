@@ -12,6 +12,11 @@ import Testing
         ["--resume", "runs/x", "--epochs", "3"], ["--resume", "runs/x", "--head", "gapfc", "--model", "resnet110"],
         ["--batchnorm", "global"], ["--bucket-mb", "0"], ["--collective-timeout", "-1"], ["--stop-after", "0"],
         ["--resume", "runs/x", "--batchnorm", "local"],
+        // Fine-tuning flags without --init, out of range, or combined with --resume.
+        ["--freeze-backbone"], ["--backbone-lr-scale", "0.1"], ["--proxy-noise", "0.1"],
+        ["--init", "a.pth", "--backbone-lr-scale", "0"], ["--init", "a.pth", "--backbone-lr-scale", "inf"],
+        ["--init", "a.pth", "--freeze-backbone", "--backbone-lr-scale", "0.5"], ["--init", "a.pth", "--proxy-noise", "-1"],
+        ["--resume", "runs/x", "--init", "a.pth"],
     ]
 
     @Test(arguments: badTrainFlags)
