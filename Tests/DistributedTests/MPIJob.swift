@@ -56,7 +56,7 @@ enum MPIJob {
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         process.environment = environment
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpw-job-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         defer {
             try? handle.close()
@@ -65,7 +65,7 @@ enum MPIJob {
         process.standardOutput = handle
         process.standardError = handle
         let start = Date()
-        try process.run()
+        try withSignalsUnblocked { try process.run() }
         whileRunning?(process)
         while process.isRunning {
             if Date().timeIntervalSince(start) > timeout {
@@ -78,6 +78,18 @@ enum MPIJob {
         let seconds = Date().timeIntervalSince(start)
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return Outcome(status: process.terminationStatus, output: output, seconds: seconds)
+    }
+
+    /// Runs `body` (which spawns a process) with the stop signals unblocked in this thread: the test
+    /// runner's worker threads block them, a spawned process inherits the mask, and an mpirun with
+    /// SIGTERM blocked would never hear a test's signal.
+    static func withSignalsUnblocked<R>(_ body: () throws -> R) rethrows -> R {
+        var signals = sigset_t(), previous = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM, SIGUSR1, SIGCONT] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return try body()
     }
 
     /// The process of rank `rank` among the descendants of `root` (its environment says so).

@@ -72,8 +72,10 @@ final class PrefetchPipeline: @unchecked Sendable {
 
     private func work() {
         let builder = BatchBuilder(plan: plan)
-        while let index = claim() {
-            var buffer = takeSpareBuffer()
+        while true {
+            // Scoped to one batch: a reference kept past it would make the consumer's tensor shared.
+            var buffer: Tensor?
+            guard let index = claim(spare: &buffer) else { break }
             let result = Result { try builder.build(index, reusing: &buffer) }
             condition.lock()
             ready[index] = result
@@ -86,20 +88,18 @@ final class PrefetchPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next batch index to build, once it is within `capacity` of the consumer; nil when
-    /// all are claimed or the pipeline is cancelled.
-    private func claim() -> Int? {
+    /// The next batch index to build, once it is within `capacity` of the consumer, and in `spare`
+    /// a recycled tensor to build it in; nil when all are claimed or the pipeline is cancelled.
+    /// The spare is taken under the same lock as the index: a claim is possible only after the
+    /// consumer has recycled its previous batch, so the tensors in use stay the same few however
+    /// the threads are scheduled.
+    private func claim(spare: inout Tensor?) -> Int? {
         condition.lock()
         defer { condition.unlock() }
         while !cancelled && nextClaim < end && nextClaim - nextDelivery >= capacity { condition.wait() }
         guard !cancelled && nextClaim < end else { return nil }
+        spare = spareBuffers.popLast()
         defer { nextClaim += 1 }
         return nextClaim
-    }
-
-    private func takeSpareBuffer() -> Tensor? {
-        condition.lock()
-        defer { condition.unlock() }
-        return spareBuffers.popLast()
     }
 }

@@ -104,13 +104,15 @@ open class Module {
         }
     }
 
-    /// Adds every parameter and buffer to a safetensors writer, under `prefix`.
-    public func write(to writer: inout SafeTensorsWriter, prefix: String = "") {
+    /// Adds every parameter and buffer to a safetensors writer, under `prefix`; a value in
+    /// `replacing` (by parameter name) is written instead of the live one (a snapshot taken earlier).
+    public func write(to writer: inout SafeTensorsWriter, prefix: String = "", replacing: [String: Tensor] = [:]) {
         for (name, parameter) in namedParameters() {
+            let value = replacing[name] ?? parameter.value
             if parameter.isInteger {
-                writer.add(prefix + name, int64s: parameter.value.scalars.map { Int64($0) }, shape: parameter.shape)
+                writer.add(prefix + name, int64s: value.scalars.map { Int64($0) }, shape: value.shape)
             } else {
-                writer.add(prefix + name, parameter.value.contiguous())
+                writer.add(prefix + name, value.contiguous())
             }
         }
     }

@@ -19,15 +19,16 @@ public enum Checkpoint {
         public let storedClassNames: [String]?
     }
 
+    /// `buffers` replaces the model's live buffers by name (a snapshot of an earlier step).
     public static func write(to url: URL, model: Module, optimizer: SGD?, configuration: TrainingConfiguration,
-                             state: TrainingState, classNames: [String]? = nil) throws {
+                             state: TrainingState, classNames: [String]? = nil, buffers: [String: Tensor] = [:]) throws {
         var writer = SafeTensorsWriter(metadata: [
             "format": format,
             "config": configuration.json(),
             "state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self),
         ])
         if let classNames { writer.metadata["classes"] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }
-        model.write(to: &writer, prefix: "model.")
+        model.write(to: &writer, prefix: "model.", replacing: buffers)
         for (name, value) in optimizer?.stateDict() ?? [] { writer.add("optimizer.\(name)", value) }
         try writer.write(to: url)
     }

@@ -35,6 +35,9 @@ public final class Trainer {
     /// What a new run's `--init` did with the head (nil without `--init`, and when resuming).
     public private(set) var headTransfer: HeadTransfer?
     private var freezesBackbone: Bool { configuration.fineTuning?.freezeBackbone ?? false }
+    /// BatchNorm's running statistics and counters: the forward pass changes them before its step finishes.
+    private lazy var buffers = model.namedParameters().filter { $0.parameter.role == .buffer }
+    private var termination: TerminationCheckpoint?
 
     /// A new run (checkpoint nil) or a resumed one; `parallel` spreads it over several ranks.
     public init(setup: RunSetup, directory: RunDirectory, resumingFrom checkpoint: Checkpoint.Contents? = nil,
@@ -121,25 +124,26 @@ public final class Trainer {
                     guard step.lossSum.isFinite else {
                         throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: Float(step.lossSum / step.samples))
                     }
-                    optimizer.step()
                 } else {
                     guard value.isFinite else { throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: value) }
                     loss.backward()
-                    optimizer.step()
                     step = StepFigures(value: value, logits: logits, batch: batch, model: model, stepsRun: stepsRun,
                                        stopAfter: stopAfterSteps)
                 }
-                state.partial.lossSum += step.lossSum
-                state.partial.correct += Int(step.correct)
-                state.partial.samples += Int(step.samples)
-                if let iterations = step.meanIterations {
-                    state.partial.iterationSum += iterations
-                    state.partial.iterationBatches += 1
+                commit {
+                    optimizer.step()
+                    state.partial.lossSum += step.lossSum
+                    state.partial.correct += Int(step.correct)
+                    state.partial.samples += Int(step.samples)
+                    if let iterations = step.meanIterations {
+                        state.partial.iterationSum += iterations
+                        state.partial.iterationBatches += 1
+                    }
+                    let now = Date()
+                    state.partial.seconds += now.timeIntervalSince(stepStart)
+                    stepStart = now
+                    state.batch = batch.index + 1
                 }
-                let now = Date()
-                state.partial.seconds += now.timeIntervalSince(stepStart)
-                stepStart = now
-                state.batch = batch.index + 1
                 let remaining = Double(batches - state.batch) * state.partial.seconds / Double(max(state.batch, 1))
                 observer(.step(StepProgress(epoch: epoch, epochs: configuration.epochs, batchesDone: state.batch, batches: batches,
                                             loss: state.partial.meanLoss, accuracy: state.partial.accuracy,
@@ -176,14 +180,16 @@ public final class Trainer {
                                  learningRate: learningRate, imagesPerSecond: state.partial.imagesPerSecond,
                                  seconds: state.partial.seconds, meanSinkhornIterations: state.partial.meanIterations)
         records.append(record)
-        state.elapsedSeconds += state.partial.seconds
-        state.epoch = epoch + 1
-        state.batch = 0
-        state.partial = EpochAccumulator()
         let improved = state.bestTop1.map { evaluation.top1 > $0 } ?? true
-        if improved {
-            state.bestTop1 = evaluation.top1
-            state.bestEpoch = epoch + 1
+        commit {
+            state.elapsedSeconds += state.partial.seconds
+            state.epoch = epoch + 1
+            state.batch = 0
+            state.partial = EpochAccumulator()
+            if improved {
+                state.bestTop1 = evaluation.top1
+                state.bestEpoch = epoch + 1
+            }
         }
         if parallel.isLeader { try directory.writeMetrics(records) }
         try saveCheckpoint(best: improved)
@@ -198,15 +204,47 @@ public final class Trainer {
         parallel.world.barrier(label: "barrier before the checkpoint")
         defer { parallel.world.barrier(label: "barrier after the checkpoint") }
         guard parallel.isLeader else { return }
-        state.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { name, module in
+        let step = finishedStep()
+        let write = {
+            try self.writeCheckpoint(step, to: self.directory.lastCheckpoint)
+            if best { try self.writeCheckpoint(step, to: self.directory.bestCheckpoint) }
+        }
+        if let termination { try termination.whileWriting(step.state, write) } else { try write() }
+    }
+
+    /// Where the run stands after the last finished step, as a checkpoint holds it.
+    private func finishedStep() -> TerminationCheckpoint.Step {
+        var saved = state
+        saved.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, $0.generator.stateWords) }
         })
-        try Checkpoint.write(to: directory.lastCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state,
-                             classNames: setup.train.classNames)
-        if best {
-            try Checkpoint.write(to: directory.bestCheckpoint, model: model, optimizer: optimizer, configuration: configuration, state: state,
-                                 classNames: setup.train.classNames)
+        return TerminationCheckpoint.Step(state: saved, buffers: Dictionary(uniqueKeysWithValues: buffers.map { ($0.name, $0.parameter.value) }))
+    }
+
+    private func writeCheckpoint(_ step: TerminationCheckpoint.Step, to url: URL) throws {
+        try Checkpoint.write(to: url, model: model, optimizer: optimizer, configuration: configuration, state: step.state,
+                             classNames: setup.train.classNames, buffers: step.buffers)
+    }
+
+    /// Moves the run to its next finished step; the weights and momentum change only in here.
+    private func commit(_ body: () -> Void) {
+        guard let termination else { return body() }
+        termination.commit {
+            body()
+            return finishedStep()
         }
+    }
+
+    /// Under mpirun: from now on, a kill notice from mpirun saves the last finished step at once
+    /// (see `TerminationCheckpoint`), and SIGINT or SIGTERM then end the process.
+    public func saveOnTerminationNotices() {
+        guard termination == nil else { return }
+        let termination = TerminationCheckpoint(initial: finishedStep(), isLeader: parallel.isLeader, directory: directory.url.path) { step in
+            try self.writeCheckpoint(step, to: self.directory.lastCheckpoint)
+        }
+        self.termination = termination
+        InterruptSignal.installTerminationNotices()
+        termination.start()
     }
 
     private func restoreGenerators(_ generators: [String: [UInt64]]) throws {

@@ -242,6 +242,7 @@ enum TrainingSession {
         let display = ProgressDisplay(interval: logEvery)
         InterruptSignal.install()
         defer { InterruptSignal.uninstall() }
+        if LaunchEnvironment.current() != nil { trainer.saveOnTerminationNotices() }
         do {
             let summary = try trainer.train(observer: leader ? display.handle : { _ in })
             if leader {
