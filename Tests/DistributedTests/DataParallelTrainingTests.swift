@@ -31,14 +31,14 @@ struct DataParallelTrainingTests {
     }
 
     /// Two epochs on 3 ranks, and 2 ranks stopped after 4 steps then resumed on 1 and on 3 ranks,
-    /// all end where one uninterrupted process does (to the engine's summation-order noise, which
-    /// for this network is of the same size between 1 and 2 threads of one process).
+    /// all end where one uninterrupted process does, to summation-order noise: 1.2e-5 measured
+    /// after these 6 steps (the batch split reorders the gradient sums; rounding grows each step).
     @Test func threeRanksAndResumesAtOtherWorldSizesMatchOneProcess() throws {
         let root = try TemporaryDirectory()
         try Self.train("mpw", root.file("one"), ranks: nil)
         try Self.train("mpw", root.file("three"), ranks: 3)
         let reference = root.file("one/last.safetensors")
-        #expect(try relativeDifference(root.file("three/last.safetensors"), reference, prefix: "model.") < 1e-3)
+        #expect(try relativeDifference(root.file("three/last.safetensors"), reference, prefix: "model.") < 1e-4)
 
         try Self.train("mpw", root.file("stopped"), ranks: 2, ["--stop-after", "4"])
         let stopped = try Checkpoint.read(root.file("stopped/last.safetensors"))
@@ -47,7 +47,7 @@ struct DataParallelTrainingTests {
         for (directory, ranks) in [("stopped", nil), ("stopped-copy", 3)] as [(String, Int?)] {
             let outcome = try MPIJob.run(["train", "--resume", root.file(directory).path, "--log-every", "1"], ranks: ranks)
             #expect(outcome.status == 0, "resume on \(ranks ?? 1) ranks: \(outcome.output.suffix(3000))")
-            #expect(try relativeDifference(root.file("\(directory)/last.safetensors"), reference, prefix: "model.") < 1e-3)
+            #expect(try relativeDifference(root.file("\(directory)/last.safetensors"), reference, prefix: "model.") < 1e-4)
             let resumed = try Checkpoint.read(root.file("\(directory)/last.safetensors"))
             #expect(resumed.state.epoch == 2 && resumed.configuration.worldSize == ranks ?? 1)
             let metrics = try RunDirectory(root.file(directory).path).readMetrics()
