@@ -120,7 +120,7 @@ struct FaultTests {
         let root = try TemporaryDirectory()
         let names = [".last.safetensors.tmp-4242", ".best.safetensors.tmp-17", ".metrics.jsonl.tmp-9", "last.safetensors",
                      ".tmp-12", "notes.tmp-3", ".keep"]
-        for name in names { FileManager.default.createFile(atPath: root.file(name).path, contents: Data([1])) }
+        for name in names { _ = FileManager.default.createFile(atPath: root.file(name).path, contents: Data([1])) }
         RunDirectory(root.url.path).removeLeftoverTemporaryFiles()
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.url.path).sorted() == [".keep", ".tmp-12", "last.safetensors", "notes.tmp-3"])
     }
