@@ -154,6 +154,15 @@ struct ChannelLayout {
                 }
             }
         }
+        return Self.combine(partials, parts: parts, channels: channels)
+    }
+
+    /// Rows (or pixels) summed in float32 before their sum joins the double accumulator.
+    static let floatRun = 64
+
+    /// The per-channel totals of per-part double sums laid out as `parts` blocks of
+    /// (first sums, second sums), each `channels` long.
+    static func combine(_ partials: [Double], parts: Int, channels: Int) -> (first: [Float], second: [Float]) {
         var first = [Double](repeating: 0, count: channels), second = first
         for part in 0..<parts {
             for channel in 0..<channels {
@@ -163,7 +172,4 @@ struct ChannelLayout {
         }
         return (first.map { Float($0) }, second.map { Float($0) })
     }
-
-    /// Rows summed in float32 before their sum joins the double accumulator.
-    private static let floatRun = 64
 }

@@ -209,7 +209,7 @@ private struct SliceLayout {
     /// Per channel (Σ g', Σ g'·(x − mean)), g' the upstream gradient, with `relu` masked where the
     /// normalised output is not positive. Each thread sums its pixels into its own slots and the
     /// shares are combined in a fixed order: results depend only on the thread count. Runs of
-    /// `floatRun` pixels are summed in float32 and then added in double, so the sums keep float32's
+    /// `ChannelLayout.floatRun` pixels are summed in float32 and then added in double, so the sums keep float32's
     /// precision over a whole batch of pixels.
     func gradientSums(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, mean: [Float], relu: Bool) -> ([Float], [Float]) {
         let parts = max(1, min(Threads.count, pixels / minimumChunk))
@@ -231,7 +231,7 @@ private struct SliceLayout {
                 }
                 let range = (pixels * part / parts)..<(pixels * (part + 1) / parts)
                 for pixel in range {
-                    if (pixel - range.lowerBound) % Self.floatRun == 0 { flush() }
+                    if (pixel - range.lowerBound) % ChannelLayout.floatRun == 0 { flush() }
                     table.gather(pixel, into: x)
                     let row = pixel * channels
                     SliceTable.forEachVector(channels) { at, lanes in
@@ -244,18 +244,8 @@ private struct SliceLayout {
                 flush()
             }
         } } }
-        var first = [Double](repeating: 0, count: channels), second = first
-        for part in 0..<parts {
-            for channel in 0..<channels {
-                first[channel] += partials[part * 2 * channels + channel]
-                second[channel] += partials[part * 2 * channels + channels + channel]
-            }
-        }
-        return (first.map { Float($0) }, second.map { Float($0) })
+        return ChannelLayout.combine(partials, parts: parts, channels: channels)
     }
-
-    /// Pixels summed in float32 before their sums join the double totals.
-    private static let floatRun = 64
 
     /// Each needed slice's gradient a·g' + b·x + c, g' masked as in `gradientSums`.
     func gradients(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, a: [Float], b: [Float], c: [Float],
