@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 
 /// Runs the built `mpw` binary, alone or under Open MPI's `mpirun`, as a user would.
 enum MPIJob {
@@ -32,11 +33,21 @@ enum MPIJob {
     /// Flags every single-machine job needs here: root in a container, more ranks than cores.
     static let localFlags = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none"]
 
-    /// A training run on a small Fashion-MNIST subset, one thread per rank.
-    static func trainArguments(head: String, out: URL, epochs: Int = 2, extra: [String] = []) -> [String] {
-        ["train", "--dataset", "fashion-mnist", "--limit-train", "48", "--limit-test", "16", "--batch", "16", "--epochs", String(epochs),
-         "--model", "resnet20", "--head", head, "--lr", "0.01", "--workers", "0", "--seed", "5", "--log-every", "1",
+    /// A training run on 48 images (batch 16: 3 steps an epoch), one thread per rank: the
+    /// Fashion-MNIST subset (the real data path), or the CIFAR-format directory `data`.
+    static func trainArguments(head: String, out: URL, epochs: Int = 2, data: URL? = nil, learningRate: String = "0.01",
+                               extra: [String] = []) -> [String] {
+        let dataset = data.map { ["--dataset", "cifar10", "--data", $0.path] } ?? ["--dataset", "fashion-mnist"]
+        return ["train"] + dataset + ["--limit-train", "48", "--limit-test", "16", "--batch", "16", "--epochs", String(epochs),
+         "--model", "resnet20", "--head", head, "--lr", learningRate, "--workers", "0", "--seed", "5", "--log-every", "1",
          "--out", out.path] + (extra.contains("--threads") ? [] : ["--threads", "1"]) + extra
+    }
+
+    /// Writes 48 training and 16 test images of uniform random pixels in CIFAR-10's format under
+    /// `root` (see `CIFARFixture.randomPixels` for why equality tests use them); returns `root`.
+    static func randomPixelData(in root: URL) throws -> URL {
+        try CIFARFixture.write(in: root, training: 48, test: 16, seed: 1, draw: CIFARFixture.randomPixels)
+        return root
     }
 
     /// `mpw arguments` on `ranks` ranks (nil: plain, without mpirun).
@@ -135,9 +146,14 @@ enum MPIJob {
 
 /// How far two checkpoints are apart: ‖a − b‖ / ‖b‖ over every Float32 tensor under `prefix`.
 func relativeDifference(_ a: URL, _ b: URL, prefix: String) throws -> Double {
+    try relativeDifference(a, b) { $0.hasPrefix(prefix) }
+}
+
+/// ‖a − b‖ / ‖b‖ over the Float32 tensors whose names `include` accepts.
+func relativeDifference(_ a: URL, _ b: URL, where include: (String) -> Bool) throws -> Double {
     let first = try SafeTensorsFile(contentsOf: a), second = try SafeTensorsFile(contentsOf: b)
     var difference = 0.0, norm = 0.0
-    for name in first.entries.keys.sorted() where name.hasPrefix(prefix) && !name.hasSuffix("num_batches_tracked") {
+    for name in first.entries.keys.sorted() where include(name) && !name.hasSuffix("num_batches_tracked") {
         let x = try first.floats(name), y = try second.floats(name)
         precondition(x.count == y.count, "\(name): \(x.count) and \(y.count) elements")
         for (p, q) in zip(x, y) {

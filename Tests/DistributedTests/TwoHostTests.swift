@@ -86,15 +86,20 @@ struct TwoHostTests {
         let flags = ["--host", hosts.addresses.joined(separator: ","), "--mca", "plm_rsh_agent", hosts.agent.path,
                      "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", hosts.subnet, "--mca", "oob_tcp_if_include", hosts.subnet,
                      "--bind-to", "none"]
-        let two = try MPIJob.run(MPIJob.trainArguments(head: "gapfc", out: root.file("two"), extra: ["--stop-after", "1"]), ranks: 2,
+        let data = try MPIJob.randomPixelData(in: root.file("data"))
+        let two = try MPIJob.run(MPIJob.trainArguments(head: "gapfc", out: root.file("two"), data: data, extra: ["--stop-after", "1"]), ranks: 2,
                                  mpiFlags: flags, launcher: [ip, "netns", "exec", hosts.names[0]])
         #expect(two.status != 0 && two.output.contains("state saved"), "\(two.output.suffix(3000))")
-        let one = try MPIJob.run(MPIJob.trainArguments(head: "gapfc", out: root.file("one"), extra: ["--stop-after", "1", "--threads", "2"]),
+        let one = try MPIJob.run(MPIJob.trainArguments(head: "gapfc", out: root.file("one"), data: data,
+                                                       extra: ["--stop-after", "1", "--threads", "2"]),
                                  ranks: nil)
         #expect(one.output.contains("state saved"))
         let configuration = try Checkpoint.read(root.file("two/last.safetensors")).configuration
         #expect(configuration.worldSize == 2)
-        #expect(try relativeDifference(root.file("two/last.safetensors"), root.file("one/last.safetensors"), prefix: "model.") < 1e-6)
-        #expect(try relativeDifference(root.file("two/last.safetensors"), root.file("one/last.safetensors"), prefix: "optimizer.") < 1e-4)
+        // The bounds of DataParallelTrainingTests' one step, and what they rest on.
+        let twoHosts = root.file("two/last.safetensors"), oneProcess = root.file("one/last.safetensors")
+        #expect(try relativeDifference(twoHosts, oneProcess, prefix: "optimizer.momentum.head.") < 2e-5)
+        #expect(try relativeDifference(twoHosts, oneProcess) { $0.contains(".running_") } < 1e-6)
+        #expect(try relativeDifference(twoHosts, oneProcess, prefix: "optimizer.") < 1e-2)
     }
 }

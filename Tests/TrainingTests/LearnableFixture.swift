@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 
 /// A small CIFAR-10-format dataset a network can learn quickly: each class is a bright square at
 /// its own position on a noisy background, so a few epochs separate the classes.
@@ -9,38 +10,25 @@ enum LearnableFixture {
     /// Writes `cifar-10-batches-bin/` with `training` images spread over the five training files
     /// and `test` images in the test file; returns the directory.
     static func write(in root: URL, training: Int, test: Int, seed: UInt64 = 1) throws -> URL {
-        let directory = root.appendingPathComponent("cifar-10-batches-bin")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var generator = RandomGenerator(seed: seed)
-        let perFile = training / 5
-        for file in 0..<5 {
-            let count = file == 4 ? training - 4 * perFile : perFile
-            try Data(records(count, generator: &generator)).write(to: directory.appendingPathComponent("data_batch_\(file + 1).bin"))
-        }
-        try Data(records(test, generator: &generator)).write(to: directory.appendingPathComponent("test_batch.bin"))
-        try (0..<classes).map { "class\($0)" }.joined(separator: "\n")
-            .write(to: directory.appendingPathComponent("batches.meta.txt"), atomically: true, encoding: .utf8)
-        return directory
+        try CIFARFixture.write(in: root, training: training, test: test, seed: seed, draw: image)
     }
 
-    private static func records(_ count: Int, generator: inout RandomGenerator) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count * 3073)
-        for _ in 0..<count {
-            let label = generator.nextInt(below: classes)
-            bytes.append(UInt8(label))
-            let top = 4 + (label / 5) * 14, left = 2 + (label % 5) * 6
-            for channel in 0..<3 {
-                for row in 0..<32 {
-                    for column in 0..<32 {
-                        let inside = (top..<(top + 8)).contains(row) && (left..<(left + 5)).contains(column)
-                        let noise = generator.nextInt(below: 60)
-                        bytes.append(UInt8(inside ? 180 + noise + channel * 5 : noise))
-                    }
+    /// A bright 8x5 square at the label's position on a noisy background.
+    static func image(_ generator: inout RandomGenerator) -> (label: Int, pixels: [UInt8]) {
+        let label = generator.nextInt(below: classes)
+        let top = 4 + (label / 5) * 14, left = 2 + (label % 5) * 6
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(3 * 32 * 32)
+        for channel in 0..<3 {
+            for row in 0..<32 {
+                for column in 0..<32 {
+                    let inside = (top..<(top + 8)).contains(row) && (left..<(left + 5)).contains(column)
+                    let noise = generator.nextInt(below: 60)
+                    pixels.append(UInt8(inside ? 180 + noise + channel * 5 : noise))
                 }
             }
         }
-        return bytes
+        return (label, pixels)
     }
 }
 
@@ -50,7 +38,7 @@ extension LearnableFixture {
     static func writeCIFAR10_1(in directory: URL, count: Int, seed: UInt64 = 9) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var generator = RandomGenerator(seed: seed)
-        let planar = records(count, generator: &generator)
+        let planar = CIFARFixture.records(count, &generator, image)
         var pixels = [UInt8](), labels = [UInt8]()
         for image in 0..<count {
             let record = planar[(image * 3073)..<((image + 1) * 3073)]
