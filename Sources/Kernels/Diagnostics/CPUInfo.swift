@@ -21,7 +21,7 @@ public struct CPUInfo: Sendable {
     init() {
         logicalProcessors = ProcessInfo.processInfo.processorCount
         #if os(Linux)
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let text = ProcFile.read("/proc/cpuinfo") ?? ""
         var first: [String: String] = [:]
         var cores = Set<String>()
         var physical = "0"
