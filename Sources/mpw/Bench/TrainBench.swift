@@ -53,6 +53,7 @@ struct TrainBench: ParsableCommand {
     private func measure(in world: any Communicator) throws {
         compute.apply()
         let precision = try self.precision.resolved()
+        if world.isLeader { PrecisionOptions.warnIfBFloat16IsSlower(precision) }
         let parallel = distributed.dataParallel(world, batchNorm: distributed.batchnorm)
         guard batch >= world.size else { throw ValidationError("--batch \(batch) is smaller than the \(world.size) ranks") }
         let localBatch = parallel.shard?.range(of: batch).count ?? batch

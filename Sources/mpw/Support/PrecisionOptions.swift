@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 
 /// `--precision fp32|bf16` for the commands that run a network.
@@ -17,5 +18,22 @@ struct PrecisionOptions: ParsableArguments {
         guard let precision = precision.flatMap(Precision.init(rawValue:)) else { return nil }
         try precision.requireSupport()
         return precision
+    }
+}
+
+extension PrecisionOptions {
+    /// Seconds of the bf16 probe at the start of a bf16 run: enough for a few dozen steps of the
+    /// probe convolution once its primitives exist, short next to any training or evaluation.
+    static let warningProbeSeconds = 0.3
+
+    /// Prints one line to standard error when bf16 convolutions run slower than fp32 on this CPU;
+    /// the run continues in bf16. No cpuid rule predicts it (see `BFloat16SpeedProbe`), so a short
+    /// probe measures it, on the thread count already set.
+    static func warnIfBFloat16IsSlower(_ precision: Precision?) {
+        guard precision == .bf16 else { return }
+        let probe = BFloat16SpeedProbe.run(seconds: warningProbeSeconds)
+        guard let speedup = probe.speedup, probe.bf16IsSlower else { return }
+        let message = "mpw: bf16 convolutions run at \(String(format: "%.2f", speedup))x fp32's speed on this CPU (a \(warningProbeSeconds) s probe; see `mpw doctor`): --precision fp32 would be faster; continuing in bf16\n"
+        FileHandle.standardError.write(Data(message.utf8))
     }
 }

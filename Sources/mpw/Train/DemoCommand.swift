@@ -43,6 +43,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let precision = try self.precision.resolved()
+        PrecisionOptions.warnIfBFloat16IsSlower(precision)
         let start = Date()
         let stamp = ISO8601DateFormatter().string(from: start).replacingOccurrences(of: ":", with: "")
         let base = out ?? "runs/demo-\(stamp)"

@@ -37,6 +37,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let precision = try self.precision.resolved()
+        PrecisionOptions.warnIfBFloat16IsSlower(precision)
         let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
         let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limitTest)
         setup.model.precision = precision

@@ -196,6 +196,7 @@ struct TrainCommand: ParsableCommand {
             // Checkpoints are float32 in either precision, so a run may resume in the other one.
             if let precision = try self.precision.resolved() { configuration.precision = precision }
             Threads.set(configuration.threads)
+            if world.isLeader { PrecisionOptions.warnIfBFloat16IsSlower(configuration.precision) }
             trainer = try Trainer(setup: try RunSetup(configuration), directory: directory, resumingFrom: checkpoint,
                                   parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
             if world.isLeader { print("resuming \(directory.url.path) at epoch \(checkpoint.state.epoch + 1), batch \(checkpoint.state.batch)") }
@@ -204,6 +205,7 @@ struct TrainCommand: ParsableCommand {
             configuration.worldSize = world.size
             configuration.batchNorm = world.isDistributed ? distributed.batchnorm ?? BatchNormMode.sync.rawValue : nil
             Threads.set(configuration.threads)
+            if world.isLeader { PrecisionOptions.warnIfBFloat16IsSlower(configuration.precision) }
             let setup = try RunSetup(configuration)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let directory = RunDirectory(out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
