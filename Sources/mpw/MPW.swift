@@ -13,7 +13,7 @@ struct MPW: ParsableCommand {
     )
 
     static func main() {
-        SpinPolicy.applyBoundedSpinningByRelaunching()
+        LibraryEnvironment.relaunchWithTunedLibraries()
         do {
             main(try PresetExpansion.expandTrainCommand(Array(CommandLine.arguments.dropFirst())))
         } catch {

@@ -124,7 +124,7 @@ enum MPIJob {
         for pid in parents.keys where descends(pid) {
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
             let variables = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            // argv[0], not /proc/PID/comm: mpw re-executes itself through /proc/self/exe (SpinPolicy).
+            // argv[0], not /proc/PID/comm: mpw re-executes itself through /proc/self/exe (LibraryEnvironment).
             let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0).first
             if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)"), let command, String(decoding: command, as: UTF8.self).hasSuffix("mpw") {
                 return pid
