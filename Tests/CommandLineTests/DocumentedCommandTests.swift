@@ -13,7 +13,9 @@ import Testing
         var files = [root.appendingPathComponent("README.md")]
         let docs = root.appendingPathComponent("docs")
         let enumerator = FileManager.default.enumerator(at: docs, includingPropertiesForKeys: nil)
-        while let url = enumerator?.nextObject() as? URL where url.pathExtension == "md" { files.append(url) }
+        while let url = enumerator?.nextObject() as? URL {
+            if url.pathExtension == "md" { files.append(url) }
+        }
         return try files.sorted { $0.path < $1.path }.flatMap { url in
             let relative = String(url.path.dropFirst(root.path.count + 1))
             return DocumentedCommands.commands(inMarkdown: try String(contentsOf: url, encoding: .utf8), file: relative)
