@@ -22,10 +22,12 @@ import Testing
         }
     }
 
-    /// nil when `mpw` accepts the arguments, else its one-line error.
+    /// nil when `mpw` accepts the arguments, else its one-line error. A sweep's train flags are
+    /// parsed too, as the sweep parses them for each of its runs.
     static func parseError(_ arguments: [String]) -> String? {
         do {
-            _ = try MPW.parseAsRoot(try PresetExpansion.expandTrainCommand(arguments))
+            let command = try MPW.parseAsRoot(try PresetExpansion.expandTrainCommand(arguments))
+            if let sweep = command as? SweepCommand { _ = try sweep.plan() }
             return nil
         } catch {
             return MPW.exitCode(for: error) == .success ? nil : MPW.message(for: error)
@@ -54,6 +56,7 @@ import Testing
         #expect(Self.parseError(commands[1].arguments) == nil)
         #expect(Self.parseError(["train", "--preset", "table4-resnet20-mpw", "--epochs", "4"]) == nil)
         #expect(Self.parseError(["train", "--preset", "table4-resnet21-mpw"]) != nil)
+        #expect(Self.parseError(["sweep", "--table", "4", "--out", "runs/t4", "--epochz", "3"])?.contains("--epochz") == true)
     }
 
     @Test func commandsAreReadAsTheShellRunsThem() {
