@@ -19,8 +19,12 @@ public enum BatchStopping {
     /// (`changes` is nil for the final rebuild, when target < available).
     ///
     /// - Parameters:
+    ///   - problems: the problems of the batch.
     ///   - points: source points summed over all problems (the mean's denominator).
+    ///   - threshold: the batch mean of |alpha_t - alpha_{t-1}| below which the batch stops.
+    ///   - maximumIterations: the cap on T.
     ///   - firstTarget: the first round's target, clamped to 1...maximumIterations.
+    ///   - round: brings every problem to a target count, as described above.
     /// - Returns: T, and whether the threshold was met within `maximumIterations`.
     public static func run(problems: Int, points: Int, threshold: Float, maximumIterations: Int, firstTarget: Int,
                            round: (_ target: Int, _ available: Int, _ changes: UnsafeMutablePointer<Double>?) -> Void)

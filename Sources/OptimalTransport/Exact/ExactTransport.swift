@@ -25,8 +25,12 @@ public enum ExactTransport {
     /// The minimum-cost plan for a row-major rows x columns `cost`.
     ///
     /// - Parameters:
-    ///   - sourceMarginal, targetMarginal: nil for uniform; else non-negative masses summing to 1
-    ///     (within `OptimalTransportError.marginalSumTolerance`). Costs may be any finite values.
+    ///   - cost: rows x columns finite values, row-major; they may be negative.
+    ///   - rows: n, the source points.
+    ///   - columns: m, the target points.
+    ///   - sourceMarginal: nil for uniform; else n non-negative masses summing to 1
+    ///     (within `OptimalTransportError.marginalSumTolerance`).
+    ///   - targetMarginal: nil for uniform; else m non-negative masses, as `sourceMarginal`.
     public static func solve(cost: [Double], rows: Int, columns: Int,
                              sourceMarginal: [Double]? = nil, targetMarginal: [Double]? = nil)
         throws(OptimalTransportError) -> Solution {

@@ -58,9 +58,14 @@ public enum Sinkhorn {
     /// Solves one problem and writes its n x m plan into `plan`.
     ///
     /// - Parameters:
+    ///   - problem: the n x m costs and marginals.
+    ///   - parameters: lambda, the stopping rule and threshold, the cap, the domain, the relaxation.
+    ///   - plan: receives the n x m plan.
+    ///   - scratch: `scratchCount(rows:columns:)` floats of the caller's (per thread).
     ///   - record: when given, `recordCount(columns:maximumIterations:)` floats that receive what
     ///     `unrolledCostGradient` needs; pass nil when no unrolled gradient will be asked for.
-    ///   - sourcePotential, targetPotential: when given, n and m floats that receive f and g.
+    ///   - sourcePotential: when given, n floats that receive f.
+    ///   - targetPotential: when given, m floats that receive g.
     @discardableResult
     public static func solve(_ problem: SinkhornProblem, parameters: SinkhornParameters, plan: MutableMatrixView,
                              scratch: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>? = nil,

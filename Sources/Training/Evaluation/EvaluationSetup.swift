@@ -12,8 +12,10 @@ public struct EvaluationSetup {
     public let checkpoint: Checkpoint.Contents
 
     /// - Parameters:
+    ///   - checkpoint: the model, its configuration and its preprocessing.
     ///   - datasetName: the dataset to evaluate on; the checkpoint's own by default.
     ///   - directory: its directory; the checkpoint's by default when the dataset is the same.
+    ///   - limit: the first N test images only; all by default.
     public init(checkpoint: Checkpoint.Contents, datasetName: String?, directory: String?, limit: Int?) throws {
         let configuration = checkpoint.configuration
         let name = datasetName ?? configuration.dataset

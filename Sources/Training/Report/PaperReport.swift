@@ -58,8 +58,10 @@ public struct PaperReport: Codable {
     /// Settings that may differ between the seeds of one cell.
     static let perRunKeys: Set<String> = ["seed", "threads", "workers", "dataDirectory", "cifar10_1Directory", "preset"]
 
-    /// - Parameter presetConfiguration: a preset's resolved configuration, to name the settings
-    ///   the runs changed (nil: not compared).
+    /// - Parameters:
+    ///   - collection: the run directories found, finished or not.
+    ///   - presetConfiguration: a preset's resolved configuration, to name the settings
+    ///     the runs changed (nil: not compared).
     public init(_ collection: RunCollection, presetConfiguration: (String) -> TrainingConfiguration? = { _ in nil }) {
         var notes = collection.notes
         runs = collection.runs.map(Self.run)
