@@ -206,6 +206,7 @@ struct ONNXExportTests {
             == trained.transform.normalization.standardDeviation)
         #expect(try JSONDecoder().decode([String].self, from: Data(#require(metadata["class_names"]).utf8)) == names)
         #expect(metadata["mpw_version"] == ONNXExport.mpwVersion)
+        #expect(metadata["sinkhorn_stop_rule"] == "relative" && metadata["sinkhorn_lambda"] == "0.1" && metadata["cost_exponent"] == "1.0")
     }
 
     /// What has no ONNX form is refused in one line naming it.

@@ -23,6 +23,12 @@ public enum ONNXExport {
         let (channels, height, width) = trained.inputShape
         let normalization = trained.transform.normalization
         let head = try configuration.head.configuration()
+        let sinkhorn = head.wasserstein.sinkhorn
+        let transport: [(String, String)] = head.kind != .mpw ? [] : [
+            ("sinkhorn_stop_rule", sinkhorn.stopRule.rawValue), ("sinkhorn_lambda", "\(sinkhorn.lambda)"),
+            ("sinkhorn_threshold", "\(sinkhorn.threshold)"), ("sinkhorn_maximum_iterations", String(sinkhorn.maximumIterations)),
+            ("cost_exponent", "\(head.wasserstein.costExponent)"),
+        ]
         let metadata: [(String, String)] = [
             ("model", configuration.model),
             ("head", head.kind.rawValue),
@@ -37,7 +43,7 @@ public enum ONNXExport {
             ("std", json(normalization.standardDeviation)),
             ("class_names", json(trained.classNames)),
             ("mpw_version", mpwVersion),
-        ]
+        ] + transport
         return try model(trained.model, inputShape: trained.inputShape, metadata: metadata)
     }
 
