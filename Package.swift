@@ -25,10 +25,12 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "TorchFormat", targets: ["TorchFormat"]),
+        .library(name: "Interchange", targets: ["Interchange"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
@@ -56,7 +58,9 @@ let package = Package(
         ]),
         .target(name: "Distributed"),
         .target(name: "TorchFormat", dependencies: ["Tensors", .target(name: "CZlib", condition: linux)]),
-        .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        // swift-protobuf messages of ONNX and TensorBoard (Proto/; regenerate with scripts/generate-protos).
+        .target(name: "Interchange", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Interchange", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .executableTarget(name: "mpw", dependencies: [
             "Training", "Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,6 +76,6 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
         .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "Tensors", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Interchange", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )

@@ -9,7 +9,7 @@ public final class AttentionPoolingHead: Module, ClassificationHead {
     public let attention: Conv2d
     public let bn: BatchNorm2d
     public let fc: Linear
-    static let featureScale: Float = 100
+    public static let featureScale: Float = 100
 
     public init(channels: Int, classes: Int, maps: Int, generator: inout RandomGenerator) {
         attention = Conv2d(channels, maps, kernelSize: 1, generator: &generator)

@@ -1,3 +1,4 @@
+import Models
 import MultiProxy
 import Tensors
 
@@ -24,15 +25,25 @@ public struct FlowExplanation: Sendable {
 
 extension TrainedModel {
     /// The multi-proxy head (MPW, or Multi-FC cosine), or nil for heads without a matching flow.
-    public var multiProxyHead: MultiProxyHead? { model.head as? MultiProxyHead }
+    public var multiProxyHead: MultiProxyHead? { model.multiProxyHead }
 
     /// For each image of the (N, C, H, W) `input`, the flow of class `classes[n]`, or of the
     /// predicted class where that is nil. The model must have a multi-proxy head.
     public func explain(_ input: Tensor, classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
-        guard let head = multiProxyHead else { preconditionFailure("TrainedModel.explain: the head has no matching flow") }
-        precondition(classes.count == input.shape[0], "TrainedModel.explain: one class choice per image")
+        model.explain(input, classes: classes)
+    }
+}
+
+extension ImageClassifier {
+    /// The multi-proxy head (MPW, or Multi-FC cosine), or nil for heads without a matching flow.
+    public var multiProxyHead: MultiProxyHead? { head as? MultiProxyHead }
+
+    /// `TrainedModel.explain` for any classifier with a multi-proxy head (in evaluation mode).
+    public func explain(_ input: Tensor, classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
+        guard let head = multiProxyHead else { preconditionFailure("ImageClassifier.explain: the head has no matching flow") }
+        precondition(classes.count == input.shape[0], "ImageClassifier.explain: one class choice per image")
         let (features, logits, flow) = withoutGradients {
-            let features = model.backbone(input)
+            let features = backbone(input)
             return (features, head(features), head.matchingFlow(for: features))
         }
         let (channels, height, width) = (features.shape[1], features.shape[2], features.shape[3])

@@ -51,6 +51,12 @@ public struct TrainedModel {
 
     /// A dataset's images (in the model's dataset format) transformed as `batch(_:)` does.
     public func batch(_ dataset: any Dataset) throws -> (images: Tensor, pixels: [DecodedImage]) {
+        try Self.batch(dataset, transform: transform, inputShape: inputShape)
+    }
+
+    /// `batch(_:)` for any test transform and the input shape it gives.
+    public static func batch(_ dataset: any Dataset, transform: Transform, inputShape: (channels: Int, height: Int, width: Int))
+        throws -> (images: Tensor, pixels: [DecodedImage]) {
         let (channels, height, width) = inputShape
         func run(_ transform: Transform) throws -> Tensor {
             let loader = try BatchLoader(dataset: dataset, batchSize: max(1, dataset.count), shuffle: false, dropLast: false,

@@ -38,6 +38,8 @@ public final class Trainer {
     /// BatchNorm's running statistics and counters: the forward pass changes them before its step finishes.
     private lazy var buffers = model.namedParameters().filter { $0.parameter.role == .buffer }
     private var termination: TerminationCheckpoint?
+    /// The run's TensorBoard event file (rank 0 only; see `enableTensorBoard`).
+    public private(set) var tensorBoard: TensorBoardLog?
 
     /// A new run (checkpoint nil) or a resumed one; `parallel` spreads it over several ranks.
     public init(setup: RunSetup, directory: RunDirectory, resumingFrom checkpoint: Checkpoint.Contents? = nil,
@@ -144,6 +146,7 @@ public final class Trainer {
                     stepStart = now
                     state.batch = batch.index + 1
                 }
+                try tensorBoard?.step(epoch: epoch, batchesDone: state.batch, loss: state.partial.meanLoss, accuracy: state.partial.accuracy)
                 let remaining = Double(batches - state.batch) * state.partial.seconds / Double(max(state.batch, 1))
                 observer(.step(StepProgress(epoch: epoch, epochs: configuration.epochs, batchesDone: state.batch, batches: batches,
                                             loss: state.partial.meanLoss, accuracy: state.partial.accuracy,
@@ -192,6 +195,7 @@ public final class Trainer {
             }
         }
         if parallel.isLeader { try directory.writeMetrics(records) }
+        try tensorBoard?.epoch(record, model: model)
         try saveCheckpoint(best: improved)
         observer(.epochFinished(record))
         observer(.checkpointSaved(path: directory.lastCheckpoint.path))
@@ -233,6 +237,14 @@ public final class Trainer {
             body()
             return finishedStep()
         }
+    }
+
+    /// Writes TensorBoard events into the run directory from now on (`TensorBoardLog`), train
+    /// scalars every `logEvery` steps; on rank 0 only, the others do nothing.
+    public func enableTensorBoard(logEvery: Int) throws {
+        guard parallel.isLeader, tensorBoard == nil else { return }
+        tensorBoard = try TensorBoardLog(directory: directory, setup: setup, model: model, batchesPerEpoch: batchesPerEpoch,
+                                         state: state, logEvery: logEvery)
     }
 
     /// Under mpirun: from now on, a kill notice from mpirun saves the last finished step at once

@@ -106,6 +106,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after N training steps of this invocation, saving a checkpoint as Ctrl-C does (resume continues).")
     var stopAfter: Int?
 
+    @Flag(inversion: .prefixedNo, help: "Write TensorBoard events (events.out.tfevents.*) into the run directory.")
+    var tensorboard = true
+
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var distributed: DistributedOptions
     @OptionGroup var precision: PrecisionOptions
@@ -222,6 +225,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         trainer.stopAfterSteps = stopAfter
+        if tensorboard { try trainer.enableTensorBoard(logEvery: logEvery) }
         _ = try withExtendedLifetime(lock) { try TrainingSession.run(trainer, logEvery: logEvery) }
     }
 }
