@@ -8,7 +8,8 @@ struct MPW: ParsableCommand {
         commandName: "mpw",
         abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, classify, explain, reproduce the paper, benchmark.",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExplainCommand.self, DemoCommand.self, Bench.self, DataCommand.self,
-                      ModelsCommand.self, ConvertCommand.self, PresetsCommand.self, SweepCommand.self, ReportCommand.self]
+                      ModelsCommand.self, ConvertCommand.self, PresetsCommand.self, SweepCommand.self, ReportCommand.self,
+                      ServeCommand.self]
     )
 
     static func main() {
