@@ -50,7 +50,12 @@ import TestSupport
         #expect(dom.contains("data-state=\"done\""), "the page did not finish: \(dom.suffix(400))")
         #expect(Self.text(ofID: "top-class", in: dom) == name)
         #expect(Self.text(ofID: "top-probability", in: dom) == String(format: "%.2f%%", 100 * probability))
-        #expect(dom.contains("data-probability=\"\(probability)\"") || dom.contains("data-probability=\"\(String(format: "%.17g", probability))\""))
+        // The first bar carries the probability as JavaScript parsed it from the answer (Foundation's
+        // JSON parser may land one ulp away).
+        let attribute = try #require(dom.range(of: "data-rank=\"1\"").flatMap { rank in
+            dom[rank.upperBound...].range(of: "data-probability=\"").map { dom[$0.upperBound...].prefix { $0 != "\"" } }
+        })
+        #expect(abs((Double(attribute) ?? -1) - probability) <= 1e-12, "the page shows \(attribute), the server answered \(probability)")
         #expect(dom.components(separatedBy: "class=\"proxy\"").count - 1 == 4, "one picture per proxy")
         #expect(dom.contains("data:image/png;base64,"))
 
