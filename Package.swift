@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
@@ -61,8 +65,15 @@ let package = Package(
         // swift-protobuf messages of ONNX and TensorBoard (Proto/; regenerate with scripts/generate-protos).
         .target(name: "Interchange", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Interchange", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "Serving", dependencies: [
+            "Training", "Datasets", "MultiProxy", "Tensors",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "mpw", dependencies: [
-            "Training", "Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
+            "Serving", "Training", "Distributed", "TorchFormat", "Models", "Datasets", "MultiProxy", "OptimalTransport", "NN", "Tensors", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,6 +87,8 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
         .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "Tensors", "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "mpw", "Training", "Models", "Datasets", "MultiProxy", "Tensors", "TestSupport",
+                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Interchange", "Models", "Datasets", "NN", "Tensors", "TestSupport"]),
     ]
 )

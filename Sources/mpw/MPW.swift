@@ -9,7 +9,7 @@ struct MPW: ParsableCommand {
         abstract: "Multi-Proxy Wasserstein classifiers on the CPU: train, evaluate, classify, explain, reproduce the paper, benchmark.",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExplainCommand.self, DemoCommand.self, Bench.self, DataCommand.self,
                       ModelsCommand.self, ConvertCommand.self, ExportCommand.self, PresetsCommand.self, SweepCommand.self, ReportCommand.self,
-                      DoctorCommand.self]
+                      DoctorCommand.self, ServeCommand.self]
     )
 
     static func main() {

@@ -62,6 +62,15 @@ public enum ImageDecoder {
         }
     }
 
+    /// The format and size of JPEG or PNG bytes from the header alone, so a caller can refuse an
+    /// image by its size before decoding it; `path` is only used in error messages.
+    public static func header(_ bytes: [UInt8], path: String) throws -> (format: ImageFormat, width: Int, height: Int) {
+        guard let format = ImageFormat(signature: bytes) else {
+            throw DatasetError(.unreadableImage, path: path, byteOffset: 0, bytes.isEmpty ? "empty file" : "neither a JPEG nor a PNG file (unknown signature)")
+        }
+        return try header(bytes, format: format, path: path)
+    }
+
     /// How far from the end the end-of-image marker may lie; some cameras and tools append a
     /// little data after it, which decoders ignore.
     static let endSearchBytes = 1024

@@ -4,6 +4,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine: matrix products, elementwise kernels, and more.",
         subcommands: [GemmBench.self, ElementwiseBench.self, TrainBench.self, HeadBench.self, DataBench.self, SinkhornBench.self,
-                      AllreduceBench.self]
+                      AllreduceBench.self, ServeBench.self]
     )
 }

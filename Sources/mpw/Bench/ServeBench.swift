@@ -1,0 +1,112 @@
+import ArgumentParser
+import Datasets
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kernels
+import Serving
+import Tensors
+import Training
+
+/// `mpw bench serve`: `mpw serve` under load on loopback against `mpw predict` offline, with
+/// the same model, image and threads.
+struct ServeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Load-test mpw serve on loopback: requests/s, p50/p99 latency and errors against mpw predict offline.",
+        discussion: """
+        Measures mpw predict's loop offline first (decode and classify, --batch images at a time) for --seconds, \
+        then starts the server in this process on a free loopback port and runs --clients clients for --seconds, \
+        each posting the image to /v1/predict and waiting for the answer before the next. Stops by itself.
+        """
+    )
+
+    @Argument(help: "A checkpoint written by mpw train.")
+    var checkpoint: String
+
+    @Option(help: "A JPEG or PNG to post (default: random pixels of the model's input size, as a PNG).")
+    var image: String?
+
+    @Option(help: "Concurrent clients.")
+    var clients = 32
+
+    @Option(help: "Seconds of load (and of the offline measurement).")
+    var seconds = 10
+
+    @Option(help: "The server's --max-batch.")
+    var maxBatch = 32
+
+    @Option(help: "The server's --max-delay-ms.")
+    var maxDelayMs = 5
+
+    @Option(help: "Images per batch of the offline measurement (mpw predict's --batch).")
+    var batch = 64
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try requireCounts(("--clients", clients), ("--seconds", seconds), ("--max-batch", maxBatch), ("--batch", batch))
+        guard maxDelayMs >= 0 else { throw ValidationError("--max-delay-ms must be at least 0, got \(maxDelayMs)") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
+        let model = try TrainedModel(checkpoint: contents)
+        let bytes = try imageBytes(model: model)
+        let offline = try Self.offlineImagesPerSecond(bytes, model: model, batch: batch, seconds: Double(seconds))
+
+        var settings = ServerSettings()
+        settings.port = 0
+        settings.maxBatch = maxBatch
+        settings.maxDelayMilliseconds = maxDelayMs
+        settings.queueLimit = max(settings.queueLimit, 2 * clients)
+        settings.logRequests = false
+        let server = ModelServer(model: try TrainedModel(checkpoint: contents), settings: settings)
+        let load = try LoadRun.run(server: server, body: bytes, clients: clients, seconds: Double(seconds))
+
+        var report = Report()
+        report.add("model", "model", "\(contents.configuration.model) + \(contents.configuration.head.kind), \(contents.configuration.dataset)")
+        report.add("threads", "threads", Threads.count)
+        report.add("clients", "clients", clients)
+        report.add("max_batch", "max batch / delay ms", "\(maxBatch) / \(maxDelayMs)")
+        report.add("requests", "requests answered", load.latencies.count)
+        report.add("errors", "errors", load.errors)
+        report.add("requests_per_second", "requests/s (served)", load.requestsPerSecond, decimals: 1)
+        report.add("p50_ms", "p50 latency ms", load.percentile(0.5) * 1e3, decimals: 2)
+        report.add("p99_ms", "p99 latency ms", load.percentile(0.99) * 1e3, decimals: 2)
+        report.add("mean_batch", "mean batch (images)", load.meanBatch, decimals: 2)
+        report.add("offline_images_per_second", "images/s (mpw predict offline)", offline, decimals: 1)
+        report.add("served_over_offline", "served / offline", load.requestsPerSecond / offline, decimals: 3)
+        report.print(json: output.json)
+        if load.errors > 0 { throw ExitCode(1) }
+    }
+
+    private func imageBytes(model: TrainedModel) throws -> [UInt8] {
+        if let image {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: image)))
+        }
+        let (_, height, width) = model.inputShape
+        var generator = RandomGenerator(seed: 1)
+        return try PNGCodec.encode((0..<(height * width * 3)).map { _ in UInt8(generator.nextInt(below: 256)) }, width: width, height: height, channels: 3)
+    }
+
+    /// `mpw predict`'s loop on copies of one image (decode, then classify `batch` at a time),
+    /// repeated for `seconds`: images per second.
+    static func offlineImagesPerSecond(_ bytes: [UInt8], model: TrainedModel, batch: Int, seconds: Double) throws -> Double {
+        func round() throws {
+            let images = try (0..<batch).map { _ in try ImageDecoder.decode(bytes, path: "image") }
+            _ = try model.classify(images, top: 5)
+        }
+        try round()
+        var images = 0
+        let start = Timing.now()
+        while Timing.now() - start < seconds {
+            try round()
+            images += batch
+        }
+        return Double(images) / (Timing.now() - start)
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Serving
+import Training
+
+/// `mpw serve`: a trained checkpoint behind HTTP, for clients of the Open Inference Protocol
+/// (KServe v2), for images posted directly, and for a person with a browser.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a checkpoint over HTTP: KServe v2 inference, image prediction and explanation, metrics, a page.",
+        discussion: """
+        Routes: GET / (the page), POST /v1/predict and /v1/explain (a JPEG or PNG body, or multipart/form-data), \
+        the Open Inference Protocol's GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME and \
+        POST /v2/models/NAME/infer (FP32 [N, C, H, W]), and GET /metrics (Prometheus). Requests arriving within \
+        --max-delay-ms of each other run as one batch of up to --max-batch images. SIGTERM or SIGINT stops \
+        accepting, answers the requests in flight and exits 0. See docs/serving.md.
+        """
+    )
+
+    @Argument(help: "A checkpoint written by mpw train (last.safetensors or best.safetensors).")
+    var checkpoint: String
+
+    @Option(help: "Address to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port, printed at start).")
+    var port = 8080
+
+    @Option(help: "The model's name in the KServe v2 routes (/v2/models/NAME).")
+    var modelName = "mpw"
+
+    @Option(help: "Images run together at most.")
+    var maxBatch = 32
+
+    @Option(help: "How long the first waiting request waits for others to join its batch, in milliseconds.")
+    var maxDelayMs = 5
+
+    @Option(help: "Images waiting beyond which requests are refused with 503.")
+    var queueLimit = 256
+
+    @Option(help: "Largest request body, in bytes (413 above).")
+    var maxBodyBytes = 16 << 20
+
+    @Option(help: "Largest image width or height, in pixels (413 above).")
+    var maxImageSide = 4096
+
+    @Option(help: "Time to answer a request, in milliseconds (504 after).")
+    var timeoutMs = 30_000
+
+    @Option(help: "Classes answered by /v1/predict unless the request asks ?topk=N.")
+    var topk = 5
+
+    @Option(help: .hidden)
+    var demoImage: String?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        try requireCounts(("--max-batch", maxBatch), ("--queue-limit", queueLimit), ("--max-body-bytes", maxBodyBytes),
+                          ("--max-image-side", maxImageSide), ("--timeout-ms", timeoutMs), ("--topk", topk))
+        guard maxDelayMs >= 0 else { throw ValidationError("--max-delay-ms must be at least 0, got \(maxDelayMs)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
+        guard !modelName.isEmpty && !modelName.contains("/") else { throw ValidationError("--model-name must be a non-empty name without '/', got \"\(modelName)\"") }
+    }
+
+    var settings: ServerSettings {
+        var settings = ServerSettings()
+        settings.host = host
+        settings.port = port
+        settings.modelName = modelName
+        settings.maxBatch = maxBatch
+        settings.maxDelayMilliseconds = maxDelayMs
+        settings.queueLimit = queueLimit
+        settings.maxBodyBytes = maxBodyBytes
+        settings.maxImageSide = maxImageSide
+        settings.timeoutMilliseconds = timeoutMs
+        settings.topK = topk
+        settings.demoImage = demoImage
+        return settings
+    }
+
+    func run() throws {
+        compute.apply()
+        let model = try TrainedModel(checkpoint: try Checkpoint.read(URL(fileURLWithPath: checkpoint)))
+        let server = ModelServer(model: model, settings: settings)
+        let serving = "mpw serve: \(model.checkpoint.configuration.model) + \(model.checkpoint.configuration.head.kind) as \"\(modelName)\" on http://\(host):"
+        try server.runBlocking { port in
+            FileHandle.standardOutput.write(Data("\(serving)\(port)/\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Datasets
+import Foundation
+import Testing
+import Tensors
+import TestSupport
+import Training
+@testable import mpw
+@testable import Serving
+
+/// `mpw serve` on a loopback port: every route answers as the protocol and `mpw predict` /
+/// `mpw explain` do, bad input gets a one-line 4xx and the server keeps serving.
+@Suite(.serialized) struct ServingRouteTests {
+    /// `mpw predict --json` on `files`: per file, (class index, probability) in rank order.
+    static func predictOffline(_ files: [String], model: TrainedModel, top: Int) throws -> [[(index: Int, name: String, probability: Double)]] {
+        var lines: [String] = []
+        _ = try PredictCommand.predict(files, model: model, top: top, format: .json, batch: 64, output: { lines.append($0) }, error: { _ in })
+        return try lines.map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try #require(object["predictions"] as? [[String: Any]]).map {
+                ($0["index"] as! Int, $0["class"] as! String, $0["probability"] as! Double)
+            }
+        }
+    }
+
+    static func predictions(_ reply: ServerFixture.Reply) throws -> [(index: Int, name: String, probability: Double)] {
+        try #require(reply.json["predictions"] as? [[String: Any]]).map { ($0["index"] as! Int, $0["name"] as! String, $0["probability"] as! Double) }
+    }
+
+    @Test func healthMetadataPageAndMetricsRoutesAnswer() async throws {
+        let fixture = try await ServerFixture()
+        #expect(try await fixture.get("/v2/health/live").status == 200)
+        #expect(try await fixture.get("/v2/health/ready").json["ready"] as? Bool == true)
+        #expect(try await fixture.get("/v2").json["name"] as? String == "mpw")
+
+        let metadata = try await fixture.get("/v2/models/mpw")
+        #expect(metadata.status == 200 && metadata.json["name"] as? String == "mpw")
+        let inputs = try #require(metadata.json["inputs"] as? [[String: Any]])
+        #expect(inputs.count == 1 && inputs[0]["name"] as? String == "input" && inputs[0]["datatype"] as? String == "FP32")
+        #expect(inputs[0]["shape"] as? [Int] == [-1, 3, 32, 32])
+        let outputs = try #require(metadata.json["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["name"] as? String } == ["logits", "probabilities"] && outputs.allSatisfy { $0["shape"] as? [Int] == [-1, 10] })
+        #expect(try await fixture.get("/v2/models/mpw/versions/1").status == 200)
+        #expect(try await fixture.get("/v2/models/mpw/ready").status == 200)
+
+        for (path, status) in [("/v2/models/other", 404), ("/v2/models/mpw/versions/7", 404), ("/no/such/route", 404)] {
+            let reply = try await fixture.get(path)
+            #expect(reply.status == status, "\(path)")
+            let message = try #require(reply.json["error"] as? String, "\(path) answers \(reply.text)")
+            #expect(!message.isEmpty && !message.contains("\n"))
+        }
+
+        let page = try await fixture.get("/")
+        #expect(page.status == 200 && page.contentType?.hasPrefix("text/html") == true)
+        #expect(page.text.contains("/v1/predict") && page.text.contains("/v1/explain") && page.text.contains("resnet20 + mpw, cifar10"))
+        #expect(!page.text.contains("http://") && !page.text.contains("https://"), "the page loads nothing from elsewhere")
+
+        let metrics = try await fixture.get("/metrics")
+        #expect(metrics.status == 200 && metrics.contentType?.hasPrefix("text/plain") == true)
+        #expect(metrics.text.contains(#"mpw_http_requests_total{route="/v2/models/{name}",method="GET",status="200"} 1"#))
+        #expect(metrics.text.contains(#"mpw_http_requests_total{route="unmatched",method="GET",status="404"} 1"#))
+        #expect(metrics.text.contains("# TYPE mpw_http_request_duration_seconds histogram"))
+        #expect(metrics.text.contains(#"mpw_http_requests_total{route="/v2/models/{name}/versions/{version}",method="GET",status="404"} 1"#))
+        #expect(metrics.text.contains("# TYPE mpw_batch_size_images histogram") && metrics.text.contains("# TYPE mpw_queue_depth_images gauge"))
+        #expect(try await fixture.metric("mpw_queue_depth_images") == 0)
+        try await fixture.stop()
+    }
+
+    @Test func kserveInferenceAnswersTheModelsLogitsAndPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let decoded = try files.map { try ImageDecoder.decode(fileAt: $0) }
+        let input = try fixture.model.batch(decoded).images
+        let expected = withoutGradients { fixture.model.model(input) }.scalars
+
+        let body: [String: Any] = ["id": "request-7", "inputs": [["name": "input", "shape": [3, 3, 32, 32], "datatype": "FP32", "data": input.scalars.map(Double.init)]]]
+        let reply = try await fixture.postJSON("/v2/models/mpw/infer", body)
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.json["model_name"] as? String == "mpw" && reply.json["id"] as? String == "request-7")
+        let outputs = try #require(reply.json["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["name"] as? String } == ["logits", "probabilities"])
+        #expect(outputs.allSatisfy { $0["shape"] as? [Int] == [3, 10] && $0["datatype"] as? String == "FP32" })
+        let logits = try #require(outputs[0]["data"] as? [Double])
+        #expect(logits.count == 30 && zip(logits, expected).allSatisfy { abs($0 - Double($1)) <= 1e-4 * max(1, abs(Double($1))) })
+
+        // The probabilities are mpw predict's, to FP32 precision (the protocol's datatype).
+        let probabilities = try #require(outputs[1]["data"] as? [Double])
+        let offline = try Self.predictOffline(files, model: fixture.model, top: 10)
+        for (image, ranked) in offline.enumerated() {
+            for entry in ranked { #expect(abs(probabilities[image * 10 + entry.index] - entry.probability) <= 1e-6) }
+        }
+
+        // Nested data, and only the output asked for.
+        let nested = (0..<3).map { image in (0..<3).map { channel in (0..<32).map { row in
+            (0..<32).map { Double(input.scalars[((image * 3 + channel) * 32 + row) * 32 + $0]) } } } }
+        let only = try await fixture.postJSON("/v2/models/mpw/versions/1/infer", [
+            "inputs": [["name": "input", "shape": [3, 3, 32, 32], "datatype": "FP32", "data": nested]], "outputs": [["name": "probabilities"]]])
+        let onlyOutputs = try #require(only.json["outputs"] as? [[String: Any]])
+        #expect(onlyOutputs.count == 1 && onlyOutputs[0]["name"] as? String == "probabilities")
+        #expect(try #require(onlyOutputs[0]["data"] as? [Double]) == probabilities)
+        try await fixture.stop()
+    }
+
+    /// The Python client of docs/serving.md (standard library only), fed the preprocessed image.
+    @Test func aPythonKServeClientGetsMpwPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
+        let pixelsFile = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let script = """
+        import json, urllib.request
+
+        base = "http://127.0.0.1:\(fixture.port)/v2/models/mpw"
+        meta = json.load(urllib.request.urlopen(base))
+        _, c, h, w = meta["inputs"][0]["shape"]
+        pixels = json.load(open("\(pixelsFile.path)"))
+        body = {"inputs": [{"name": "input", "shape": [1, c, h, w], "datatype": "FP32", "data": pixels}],
+                "outputs": [{"name": "probabilities"}]}
+        request = urllib.request.Request(base + "/infer", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+        answer = json.load(urllib.request.urlopen(request))
+        probabilities = answer["outputs"][0]["data"]
+        classes = meta["parameters"]["classes"].split(",")
+        best = max(range(len(probabilities)), key=probabilities.__getitem__)
+        print(classes[best], probabilities[best])
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        #expect(printed.count == 2 && printed[0] == Substring(offline.name))
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try await fixture.stop()
+    }
+
+    @Test func imageRoutesAnswerWhatMpwPredictPrints() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let offline = try Self.predictOffline(files, model: fixture.model, top: 5)
+        for (file, expected) in zip(files, offline) {
+            let reply = try await fixture.post("/v1/predict", file: file)
+            #expect(reply.status == 200, "\(reply.text)")
+            let served = try Self.predictions(reply)
+            #expect(served.map(\.index) == expected.map(\.index) && served.map(\.name) == expected.map(\.name))
+            #expect(zip(served, expected).allSatisfy { abs($0.probability - $1.probability) <= 1e-6 }, "\(file)")
+        }
+
+        // An HTML form's upload (multipart/form-data) and ?topk=.
+        let boundary = "----mpw-test-boundary"
+        var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n".utf8)
+        form += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"b.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+        form += try Data(contentsOf: URL(fileURLWithPath: files[1]))
+        form += Data("\r\n--\(boundary)--\r\n".utf8)
+        let multipart = try await fixture.request("POST", "/v1/predict?topk=2", body: form, contentType: "multipart/form-data; boundary=\(boundary)")
+        #expect(multipart.status == 200, "\(multipart.text)")
+        let served = try Self.predictions(multipart)
+        #expect(served.count == 2 && served.map(\.index) == offline[1].prefix(2).map(\.index))
+        #expect(zip(served, offline[1]).allSatisfy { abs($0.probability - $1.probability) <= 1e-6 })
+        try await fixture.stop()
+    }
+
+    @Test func explainAnswersThePicturesMpwExplainDraws() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let image = try ImageDecoder.decode(fileAt: files[1])
+        let (input, pixels) = try fixture.model.batch([image])
+        let explanation = fixture.model.explain(input, classes: [nil]).explanations[0]
+        let picture = FlowPicture.enlarged(pixels[0], scale: 4)
+
+        let reply = try await fixture.post("/v1/explain", file: files[1])
+        #expect(reply.status == 200, "\(reply.text)")
+        let json = reply.json
+        #expect(json["class_index"] as? Int == explanation.classIndex && json["map_height"] as? Int == 8 && json["picture_scale"] as? Int == 4)
+        #expect(abs(try #require(json["score"] as? Double) - Double(explanation.score)) <= 1e-4)
+        let proxies = try #require(json["proxies"] as? [[String: Any]])
+        #expect(proxies.count == 4)
+        var shares = 0.0
+        for (index, proxy) in proxies.enumerated() {
+            let expected = explanation.proxies[index]
+            let encoded = try #require(proxy["png"] as? String)
+            let png = try #require(Data(base64Encoded: encoded))
+            let served = try PNGCodec.decode([UInt8](png), path: "proxy png")
+            let drawn = FlowPicture.heatmap(expected.map, mapHeight: 8, mapWidth: 8, over: picture)
+            #expect(served.width == 128 && served.height == 128 && served.pixels == drawn.pixels, "proxy \(index)")
+            #expect(abs(try #require(proxy["score_contribution"] as? Double) - Double(expected.contribution)) <= 1e-4)
+            #expect(abs(try #require(proxy["mass_share"] as? Double) - Double(expected.massShare)) <= 1e-5)
+            shares += try #require(proxy["score_share"] as? Double)
+        }
+        #expect(abs(shares - 1) <= 1e-3, "without a class bias the proxies' parts make the whole score")
+        let argmaxText = try #require(json["argmax_png"] as? String)
+        let argmax = try PNGCodec.decode([UInt8](try #require(Data(base64Encoded: argmaxText))), path: "argmax")
+        #expect(argmax.width == 128 && argmax.height > 128)
+
+        let chosen = try await fixture.post("/v1/explain?class=ship", file: files[1])
+        #expect(chosen.json["class_index"] as? Int == 8 && chosen.json["class_name"] as? String == "ship")
+        #expect(try await fixture.post("/v1/explain?class=whale", file: files[1]).status == 400)
+        try await fixture.stop()
+
+        let plain = try await ServerFixture(head: .gapfc)
+        let refused = try await plain.post("/v1/explain", file: files[0])
+        #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains("gapfc") == true)
+        #expect(try await plain.post("/v1/predict", file: files[0]).status == 200)
+        try await plain.stop()
+    }
+}
