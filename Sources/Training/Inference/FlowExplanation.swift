@@ -1,3 +1,4 @@
+import Models
 import MultiProxy
 import Tensors
 
@@ -31,10 +32,8 @@ extension TrainedModel {
     public func explain(_ input: Tensor, classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
         guard let head = multiProxyHead else { preconditionFailure("TrainedModel.explain: the head has no matching flow") }
         precondition(classes.count == input.shape[0], "TrainedModel.explain: one class choice per image")
-        let (features, logits, flow) = withoutGradients {
-            let features = model.backbone(input)
-            return (features, head(features), head.matchingFlow(for: features))
-        }
+        let features = inference.features(input)
+        let (logits, flow) = inference.withHead { _ in (head(features), head.matchingFlow(for: features)) }
         let (channels, height, width) = (features.shape[1], features.shape[2], features.shape[3])
         let positions = height * width
         let (classCount, proxyCount) = (head.classes, head.proxiesPerClass)
