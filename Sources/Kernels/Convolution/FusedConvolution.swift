@@ -18,9 +18,10 @@ public final class FusedConvolution: @unchecked Sendable {
 
     public let outputChannels, inputChannels, kernelSize, stride, padding: Int
     public let epilogue: Epilogue
-    /// OIHW weights and per-output-channel bias, as folded.
+    /// OIHW weights as folded, and the per-output-channel bias at a fixed address (oneDNN's
+    /// memory objects keep pointing at it).
     let weights: [Float]
-    let bias: [Float]
+    let bias: UnsafeMutablePointer<Float>
     let backend: Convolution.Backend
     #if canImport(CDNNL)
     private let plans = OneDNNFusedConvolution.Plans()
@@ -39,9 +40,13 @@ public final class FusedConvolution: @unchecked Sendable {
         self.padding = padding
         self.epilogue = epilogue
         self.weights = weights
-        self.bias = bias
+        let biasBuffer = AlignedMemory.allocate(count: outputChannels)
+        biasBuffer.initialize(from: bias, count: outputChannels)
+        self.bias = biasBuffer
         self.backend = backend
     }
+
+    deinit { AlignedMemory.release(bias, count: outputChannels) }
 
     /// The geometry of one call on an NHWC input of `batch` x `height` x `width`.
     public func geometry(batch: Int, height: Int, width: Int) -> ConvolutionGeometry {
@@ -70,9 +75,7 @@ public final class FusedConvolution: @unchecked Sendable {
         let convolved = epilogue.addsDestination ? AlignedMemory.allocate(count: count) : destination
         defer { if epilogue.addsDestination { AlignedMemory.release(convolved, count: count) } }
         weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                GemmConvolution(geometry).forward(source: source, weights: w.baseAddress!, bias: b.baseAddress!, destination: convolved)
-            }
+            GemmConvolution(geometry).forward(source: source, weights: w.baseAddress!, bias: bias, destination: convolved)
         }
         switch (epilogue.addsDestination, epilogue.relu) {
         case (true, true): for i in 0..<count { destination[i] = max(convolved[i] + destination[i], 0) }

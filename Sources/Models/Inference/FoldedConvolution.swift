@@ -61,13 +61,14 @@ struct FoldedConvolution {
     /// The convolution of `input` plus `residual` (of the output's shape), then the epilogue's
     /// ReLU; the sum is accumulated in place into a copy of the residual (or the residual itself
     /// when nothing else holds it).
-    func callAsFunction(_ input: Tensor, adding residual: Tensor) -> Tensor {
+    func callAsFunction(_ input: Tensor, adding residual: consuming Tensor) -> Tensor {
         precondition(kernel.epilogue.addsDestination, "FoldedConvolution: this convolution adds no residual")
         let source = input.converted(to: .channelsLast)
         let geometry = self.geometry(of: source)
         precondition(residual.shape == [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],
                      "FoldedConvolution: residual \(Shape.describe(residual.shape)) does not fit \(geometry)")
-        var output = residual.converted(to: .channelsLast)
+        var output = consume residual
+        if output.format != .channelsLast { output = output.converted(to: .channelsLast) }
         output.withUnsafeMutableBufferPointer { destination in
             kernel.run(geometry, source: source.storage.pointer, destination: destination.baseAddress!)
         }

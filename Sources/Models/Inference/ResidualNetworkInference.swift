@@ -36,8 +36,10 @@ struct ResidualNetworkInference: InferenceBackbone {
 
     func callAsFunction(_ images: Tensor) -> Tensor {
         let stemmed = stem(images)
-        let input = stemPooling ? stemmed.maxPooled2D(kernel: 3, stride: 2, padding: 1) : stemmed
-        return blocks.reduce(input) { $1($0) }
+        var features = stemPooling ? stemmed.maxPooled2D(kernel: 3, stride: 2, padding: 1) : stemmed
+        // Handed over, not shared: the block's last convolution then accumulates into its input in place.
+        for block in blocks { features = block(consume features) }
+        return features
     }
 }
 
@@ -63,8 +65,9 @@ struct ResidualBlockInference {
         }
     }
 
-    func callAsFunction(_ input: Tensor) -> Tensor {
+    func callAsFunction(_ input: consuming Tensor) -> Tensor {
         let hidden = path.dropLast().reduce(input) { $1($0) }
-        return path[path.count - 1](hidden, adding: shortcut?(input) ?? input)
+        if let shortcut { return path[path.count - 1](hidden, adding: shortcut(input)) }
+        return path[path.count - 1](hidden, adding: consume input)
     }
 }

@@ -16,7 +16,9 @@ struct WideResNetInference: InferenceBackbone {
     }
 
     func callAsFunction(_ images: Tensor) -> Tensor {
-        final(blocks.reduce(stem(images)) { $1($0) })
+        var features = stem(images)
+        for block in blocks { features = block(consume features) }
+        return final(features)
     }
 }
 
@@ -35,8 +37,9 @@ struct PreActivationBlockInference {
         shortcut = block.convShortcut.map { FoldedConvolution($0) }
     }
 
-    func callAsFunction(_ input: Tensor) -> Tensor {
+    func callAsFunction(_ input: consuming Tensor) -> Tensor {
         let activated = norm(input)
-        return second(first(activated), adding: shortcut?(activated) ?? input)
+        if let shortcut { return second(first(activated), adding: shortcut(activated)) }
+        return second(first(activated), adding: consume input)
     }
 }
