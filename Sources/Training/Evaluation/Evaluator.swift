@@ -3,13 +3,14 @@ import Models
 import MultiProxy
 import Tensors
 
-/// Runs a model in evaluation mode over a dataset: loss, top-1/top-5, per-class accuracy and the
-/// confusion matrix.
+/// Runs a model's inference form (`InferenceModel`, made from its current weights) over a
+/// dataset: loss, top-1/top-5, per-class accuracy and the confusion matrix.
 public enum Evaluator {
     public static func evaluate(_ model: ImageClassifier, on dataset: any Dataset, transform: Transform, batchSize: Int,
                                 workers: Int, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationReport {
         model.eval()
         defer { model.train() }
+        let inference = InferenceModel(model)
         let classes = dataset.classNames.count
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: false, dropLast: false, transform: transform,
                                      seed: seed, epoch: 0, workers: workers)
@@ -17,7 +18,7 @@ public enum Evaluator {
         var lossSum = 0.0, top1 = 0, top5 = 0, samples = 0
         var iterationSum = 0.0, iterationBatches = 0
         while let batch = try loader.next() {
-            let logits = withoutGradients { model(batch.images) }
+            let logits = inference(batch.images)
             lossSum += Double(Tensor.crossEntropy(logits: logits, labels: batch.labels).item) * Double(batch.count)
             let ranks = TopK.ranks(logits: logits, labels: batch.labels)
             for (row, rank) in ranks.enumerated() {

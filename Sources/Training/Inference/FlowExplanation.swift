@@ -28,9 +28,14 @@ extension TrainedModel {
     public var multiProxyHead: MultiProxyHead? { model.multiProxyHead }
 
     /// For each image of the (N, C, H, W) `input`, the flow of class `classes[n]`, or of the
-    /// predicted class where that is nil. The model must have a multi-proxy head.
+    /// predicted class where that is nil, through the inference form. The model must have a
+    /// multi-proxy head.
     public func explain(_ input: Tensor, classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
-        model.explain(input, classes: classes)
+        guard let head = multiProxyHead else { preconditionFailure("TrainedModel.explain: the head has no matching flow") }
+        precondition(classes.count == input.shape[0], "TrainedModel.explain: one class choice per image")
+        let features = inference.features(input)
+        let (logits, flow) = inference.withHead { _ in (head(features), head.matchingFlow(for: features)) }
+        return FlowExplanation.explanations(features: features, logits: logits, flow: flow, head: head, classes: classes)
     }
 }
 
@@ -38,7 +43,8 @@ extension ImageClassifier {
     /// The multi-proxy head (MPW, or Multi-FC cosine), or nil for heads without a matching flow.
     public var multiProxyHead: MultiProxyHead? { head as? MultiProxyHead }
 
-    /// `TrainedModel.explain` for any classifier with a multi-proxy head (in evaluation mode).
+    /// `TrainedModel.explain` for any classifier with a multi-proxy head (in evaluation mode), on
+    /// the training graph without gradients: the sheets drawn while a model trains.
     public func explain(_ input: Tensor, classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
         guard let head = multiProxyHead else { preconditionFailure("ImageClassifier.explain: the head has no matching flow") }
         precondition(classes.count == input.shape[0], "ImageClassifier.explain: one class choice per image")
@@ -46,6 +52,14 @@ extension ImageClassifier {
             let features = backbone(input)
             return (features, head(features), head.matchingFlow(for: features))
         }
+        return FlowExplanation.explanations(features: features, logits: logits, flow: flow, head: head, classes: classes)
+    }
+}
+
+extension FlowExplanation {
+    /// Splits each chosen class's plan by proxy, with each proxy's part of the class score.
+    static func explanations(features: Tensor, logits: Tensor, flow: Tensor, head: MultiProxyHead,
+                             classes: [Int?]) -> (explanations: [FlowExplanation], logits: Tensor) {
         let (channels, height, width) = (features.shape[1], features.shape[2], features.shape[3])
         let positions = height * width
         let (classCount, proxyCount) = (head.classes, head.proxiesPerClass)

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Datasets
 import Tensors
 
@@ -14,7 +15,7 @@ extension TrainedModel {
     public func classify(_ images: [DecodedImage], top: Int) throws -> [[RankedClass]] {
         guard !images.isEmpty else { return [] }
         let input = try batch(images).images
-        let logits = withoutGradients { model(input) }
+        let logits = inference(input)
         return rankedClasses(logits: logits, top: top)
     }
 

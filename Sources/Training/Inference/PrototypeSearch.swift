@@ -1,4 +1,5 @@
 import Datasets
+import Models
 import MultiProxy
 import Tensors
 
@@ -25,7 +26,8 @@ extension TrainedModel {
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: false, dropLast: false, transform: transform,
                                      seed: 0, epoch: 0, workers: workers)
         while let batch = try loader.next() {
-            let flow = withoutGradients { head.matchingFlow(for: model.backbone(batch.images)) }
+            let features = inference.features(batch.images)
+            let flow = inference.withHead { _ in head.matchingFlow(for: features) }
             let positions = flow.shape[2]
             flow.contiguous().withUnsafeBufferPointer { values in
                 for (row, label) in batch.labels.enumerated() where Int(label) < classCount {

@@ -12,6 +12,8 @@ public struct TrainedModel {
     public let checkpoint: Checkpoint.Contents
     public let kind: DatasetKind
     public let model: ImageClassifier
+    /// The model's inference form, which prediction and explanation run.
+    public let inference: InferenceModel
     public let classNames: [String]
     public let adaptation: ImageAdaptation
     public let transform: Transform
@@ -39,6 +41,7 @@ public struct TrainedModel {
             throw ConfigurationError("\(checkpoint.file.path) does not fit \(configuration.model) + \(configuration.head.kind) with \(classes) classes: \(error)")
         }
         model.eval()
+        inference = InferenceModel(model)
         self.kind = kind
         self.checkpoint = checkpoint
     }

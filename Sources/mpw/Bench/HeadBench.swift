@@ -39,9 +39,12 @@ struct HeadBench: ParsableCommand {
         let head = heads.configuration.makeHead(channels: dim, height: hw, width: hw, classes: classes, generator: &generator)
         let features = Tensor.randomUniform([batch, dim, hw, hw], generator: &generator).converted(to: .channelsLast)
         let seed = Tensor.randomNormal([batch, classes], generator: &generator)
+        // The forward figure is evaluation's: the head in evaluation mode, no autodiff graph.
+        head.eval()
         let forward = Timing.median(warmup: 3, minimumRuns: repetitions, minimumSeconds: 0) {
             _ = withoutGradients { head(features) }
         }
+        head.train()
         let tracked = features.requiringGradient()
         let forwardBackward = Timing.median(warmup: 3, minimumRuns: repetitions, minimumSeconds: 0) {
             _ = gradients(of: head(tracked), withRespectTo: [tracked] + head.trainableParameters.map(\.value), seed: seed)

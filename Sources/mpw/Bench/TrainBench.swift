@@ -84,9 +84,10 @@ struct TrainBench: ParsableCommand {
         let trainSeconds = Timing.now() - trainStart
 
         network.eval()
-        for _ in 0..<warmup { _ = withoutGradients { network(images) } }
+        let inference = InferenceModel(network)
+        for _ in 0..<warmup { _ = inference(images) }
         let evalStart = Timing.now()
-        for _ in 0..<steps { _ = withoutGradients { network(images) } }
+        for _ in 0..<steps { _ = inference(images) }
         let evalSeconds = Timing.now() - evalStart
         let iterations = (network.head as? MultiProxyHead)?.statistics.meanIterations
         // Every rank's eval pass is its own: the slowest sets the pace.

@@ -1,0 +1,57 @@
+import Kernels
+import MultiProxy
+import NN
+import Tensors
+
+/// The inference form of a trained classifier: what evaluation, prediction, explanation and the
+/// evaluation benchmarks run instead of the training graph. Made once from the classifier's
+/// current weights (make a new one after they change, as the trainer does after every epoch):
+/// BatchNorm folded into the convolutions, the ReLU and residual sum after a convolution done in
+/// its pass, no autodiff graph, each convolution's primitive and reordered weights made once per
+/// input shape. Activations are channels-last throughout (the layout oneDNN's fastest kernels
+/// read and write) and come from the block cache of `AlignedMemory`, so a second batch of the
+/// same shape reuses the first one's buffers instead of faulting in fresh pages.
+///
+/// In bf16 (`precision`) the backbone runs as the classifier's own modules in evaluation mode
+/// under `Autocast`, since the folded convolutions are float32.
+public final class InferenceModel {
+    public let head: any ClassificationHead
+    public let precision: Precision?
+    private let backbone: any InferenceBackbone
+    private let headModules: [Module]
+
+    public init(_ classifier: ImageClassifier) {
+        head = classifier.head
+        precision = classifier.precision
+        backbone = precision == .bf16 ? EvaluationModeBackbone(classifier.backbone) : InferenceBackbones.make(classifier.backbone)
+        headModules = classifier.head.modules
+    }
+
+    /// The backbone's feature map of (N, C, H, W) images.
+    public func features(_ images: Tensor) -> Tensor {
+        inScope { backbone(images) }
+    }
+
+    /// The head's logits of a feature map, with the head in evaluation mode.
+    public func logits(features: Tensor) -> Tensor {
+        inScope { EvaluationMode.run(headModules) { head(features) } }
+    }
+
+    /// The logits of (N, C, H, W) images.
+    public func callAsFunction(_ images: Tensor) -> Tensor {
+        inScope { EvaluationMode.run(headModules) { head(backbone(images)) } }
+    }
+
+    /// Runs `body` with the head's modules in evaluation mode (for calls beyond `logits`, such
+    /// as the multi-proxy head's matching flow).
+    public func withHead<R>(_ body: (any ClassificationHead) -> R) -> R {
+        inScope { EvaluationMode.run(headModules) { body(head) } }
+    }
+
+    private func inScope<R>(_ body: () -> R) -> R {
+        withoutGradients {
+            guard let precision, precision != .fp32 else { return body() }
+            return Autocast.run(precision, body)
+        }
+    }
+}

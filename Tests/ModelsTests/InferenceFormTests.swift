@@ -1,0 +1,90 @@
+import Models
+import MultiProxy
+import NN
+import Testing
+import Tensors
+import TestSupport
+
+/// The inference form (`InferenceModel`: BatchNorm folded, ReLU and residual sums fused, no
+/// autodiff graph) against the training graph in evaluation mode, on the smallest member of every
+/// zoo family and with every head, after the BatchNorm statistics and affine parameters are made
+/// far from their initial identity (so the folding does something).
+@Suite struct InferenceFormTests {
+    static let families = ["cifar-resnet", "wrn", "densenet", "pyramidnet", "torchvision-resnet-basic", "torchvision-resnet-bottleneck"]
+
+    static func backbone(_ family: String, generator: inout RandomGenerator) -> any Backbone {
+        switch family {
+        case "cifar-resnet": CIFARResNet(depth: 8, generator: &generator)
+        case "wrn": WideResNet(depth: 10, widenFactor: 2, generator: &generator)
+        case "densenet": DenseNet(depth: 10, growthRate: 4, bottleneck: true, compression: 0.5, generator: &generator)
+        case "pyramidnet": PyramidNet(depth: 11, alpha: 12, generator: &generator)
+        case "torchvision-resnet-basic": ImageNetResNet(depth: 18, generator: &generator)
+        default: ImageNetResNet(depth: 50, generator: &generator)
+        }
+    }
+
+    /// Random BatchNorm weights, biases and running statistics in every layer.
+    static func perturbNormalization(_ model: Module, generator: inout RandomGenerator) {
+        for case let norm as BatchNorm2d in model.modules {
+            let channels = norm.weight.shape[0]
+            norm.weight.value = Tensor.randomUniform([channels], lower: 0.5, upper: 1.5, generator: &generator)
+            norm.bias.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
+            norm.runningMean.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
+            norm.runningVariance.value = Tensor.randomUniform([channels], lower: 0.5, upper: 2, generator: &generator)
+        }
+    }
+
+    static func classifier(_ backbone: any Backbone, head: HeadConfiguration.Kind, side: Int, generator: inout RandomGenerator) -> ImageClassifier {
+        let map = backbone.featureSize(forInput: side)
+        let head = HeadConfiguration(kind: head).makeHead(channels: backbone.featureChannels, height: map, width: map, classes: 5,
+                                                          generator: &generator)
+        let model = ImageClassifier(backbone: backbone, head: head, headPrefix: "head")
+        perturbNormalization(model, generator: &generator)
+        return model
+    }
+
+    @Test(arguments: families)
+    func logitsMatchTheTrainingGraph(family: String) {
+        var generator = RandomGenerator(seed: 11)
+        let model = Self.classifier(Self.backbone(family, generator: &generator), head: .gapfc, side: 32, generator: &generator)
+        let images = Tensor.randomNormal([3, 3, 32, 32], generator: &generator)
+        model.eval()
+        let expected = withoutGradients { model(images) }
+        let inference = InferenceModel(model)
+        let logits = inference(images)
+        #expect(relativeError(logits, expected) <= 1e-5, "\(family): \(relativeError(logits, expected))")
+        // A second input shape on the same form (the primitives are made per shape): one image.
+        let single = Tensor(Array(images.scalars.prefix(3 * 32 * 32)), shape: [1, 3, 32, 32])
+        let singleExpected = Tensor(Array(expected.scalars.prefix(5)), shape: [1, 5])
+        #expect(relativeError(inference(single), singleExpected) <= 1e-5, "\(family), one image")
+    }
+
+    @Test(arguments: HeadConfiguration.Kind.allCases)
+    func everyHeadMatchesTheTrainingGraph(head: HeadConfiguration.Kind) {
+        var generator = RandomGenerator(seed: 12)
+        let model = Self.classifier(CIFARResNet(depth: 8, generator: &generator), head: head, side: 32, generator: &generator)
+        let images = Tensor.randomNormal([4, 3, 32, 32], generator: &generator)
+        model.eval()
+        let expected = withoutGradients { model(images) }
+        // Made while the model is in training mode: the form runs the head in evaluation mode
+        // anyway and leaves the model's mode as it found it.
+        model.train()
+        let logits = InferenceModel(model)(images)
+        #expect(model.head.isTraining && model.backbone.isTraining)
+        #expect(relativeError(logits, expected) <= 1e-5, "\(head): \(relativeError(logits, expected))")
+    }
+
+    @Test func aFormKeepsTheWeightsItWasMadeFrom() {
+        var generator = RandomGenerator(seed: 13)
+        let model = Self.classifier(CIFARResNet(depth: 8, generator: &generator), head: .gapfc, side: 32, generator: &generator)
+        let images = Tensor.randomNormal([2, 3, 32, 32], generator: &generator)
+        model.eval()
+        let before = withoutGradients { model(images) }
+        let old = InferenceModel(model)
+        Self.perturbNormalization(model, generator: &generator)
+        let after = withoutGradients { model(images) }
+        #expect(relativeError(after, before) > 1e-2)
+        #expect(relativeError(old(images), before) <= 1e-5)
+        #expect(relativeError(InferenceModel(model)(images), after) <= 1e-5)
+    }
+}

@@ -1,0 +1,36 @@
+import Kernels
+import Testing
+import Tensors
+import TestSupport
+
+/// The inference convolution's epilogues on both engines, against PyTorch's conv2d outputs (the
+/// layer oracle file) with the residual sum and ReLU applied after them here.
+@Suite struct FusedConvolutionTests {
+    static let convolutions: [(name: String, stride: Int, padding: Int, bias: Bool)] = [
+        ("conv3x3_s1", 1, 1, false), ("conv3x3_s2", 2, 1, true), ("conv1x1_s2", 2, 0, false), ("conv7x7_s2", 2, 3, false),
+    ]
+    static let epilogues = [FusedConvolution.Epilogue(), .init(relu: true), .init(addsDestination: true), .init(addsDestination: true, relu: true)]
+
+    @Test(arguments: convolutions, [Convolution.Backend.oneDNN, .gemm])
+    func epiloguesMatchTheOracle(_ c: (name: String, stride: Int, padding: Int, bias: Bool), backend: Convolution.Backend) throws {
+        let file = try Oracles.file("ops.safetensors")
+        let x = try file.tensor("\(c.name).x"), w = try file.tensor("\(c.name).w")
+        let y = try file.tensor("\(c.name).y")
+        let bias = c.bias ? try file.tensor("\(c.name).b").scalars : [Float](repeating: 0, count: w.shape[0])
+        var generator = RandomGenerator(seed: 3)
+        let residual = Tensor.randomNormal(y.shape, generator: &generator)
+        for epilogue in Self.epilogues {
+            let convolution = FusedConvolution(weights: w.scalars, bias: bias, inputChannels: w.shape[1], kernelSize: w.shape[2],
+                                               stride: c.stride, padding: c.padding, epilogue: epilogue, backend: backend)
+            let geometry = convolution.geometry(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+            let source = x.converted(to: .channelsLast)
+            var output = epilogue.addsDestination ? residual.converted(to: .channelsLast) : Tensor(uninitializedShape: y.shape, format: .channelsLast)
+            output.withUnsafeMutableBufferPointer { convolution.run(geometry, source: source.storage.pointer, destination: $0.baseAddress!) }
+            let expected = zip(y.scalars, residual.scalars).map { value, added in
+                let sum = epilogue.addsDestination ? value + added : value
+                return epilogue.relu ? max(sum, 0) : sum
+            }
+            #expect(relativeError(output.contiguous().scalars, expected) < 1e-4, "\(c.name) \(epilogue) \(backend)")
+        }
+    }
+}
