@@ -296,6 +296,110 @@ static void NAME(multiply_by_kernel)(float *matrix, const float *kernel, long co
     }
 }
 
+/// The first `lanes` floats at p, the rest `padding`.
+static inline __attribute__((always_inline)) v16 NAME(load_any)(const float *p, long lanes, float padding) {
+    if (lanes == 16) return NAME(load)(p);
+    v16 value = NAME(splat)(padding);
+    for (long lane = 0; lane < lanes; lane++) value[lane] = p[lane];
+    return value;
+}
+
+static inline __attribute__((always_inline)) void NAME(store_any)(v16 value, float *p, long lanes) {
+    if (lanes == 16) {
+        NAME(store)(value, p);
+        return;
+    }
+    for (long lane = 0; lane < lanes; lane++) p[lane] = value[lane];
+}
+
+/// Cephes-style log, `VectorMath.log` step for step; subnormal lanes go to libm's logf.
+static inline __attribute__((always_inline)) v16 NAME(log)(v16 input) {
+    vi16 bits = (vi16)input;
+    v16 exponent = __builtin_convertvector((bits >> 23) & 0xff, v16) - 126.0f;
+    v16 m = (v16)((bits & (int)0x807fffff) | 0x3f000000);
+    vi16 small = m < 0.707106781186547524f;
+    exponent = NAME(select)(small, exponent - 1.0f, exponent);
+    m = m - 1.0f;
+    m = NAME(select)(small, m + m + 1.0f, m);
+    v16 z = m * m;
+    v16 p = NAME(splat)(7.0376836292e-2f);
+    p = MADD(p, m, NAME(splat)(-1.1514610310e-1f));
+    p = MADD(p, m, NAME(splat)(1.1676998740e-1f));
+    p = MADD(p, m, NAME(splat)(-1.2420140846e-1f));
+    p = MADD(p, m, NAME(splat)(1.4249322787e-1f));
+    p = MADD(p, m, NAME(splat)(-1.6668057665e-1f));
+    p = MADD(p, m, NAME(splat)(2.0000714765e-1f));
+    p = MADD(p, m, NAME(splat)(-2.4999993993e-1f));
+    p = MADD(p, m, NAME(splat)(3.3333331174e-1f));
+    v16 y = m * z * p;
+    y = MADD(exponent, NAME(splat)(-2.12194440e-4f), y);
+    y = MADD(z, NAME(splat)(-0.5f), y);
+    v16 result = MADD(exponent, NAME(splat)(0.693359375f), m + y);
+    for (int lane = 0; lane < 16; lane++) {
+        if (input[lane] > 0 && input[lane] < 1.17549435e-38f) result[lane] = logf(input[lane]);
+    }
+    result = NAME(select)(input == 0.0f, NAME(splat)(-__builtin_inff()), result);
+    result = NAME(select)(input < 0.0f, NAME(splat)(__builtin_nanf("")), result);
+    result = NAME(select)(input == __builtin_inff(), NAME(splat)(__builtin_inff()), result);
+    return NAME(select)(input != input, input, result);
+}
+
+static void NAME(log_affine)(const float *source, long count, float scale, float shift, float *destination) {
+    for (long start = 0; start < count; start += 16) {
+        long lanes = count - start < 16 ? count - start : 16;
+        v16 value = NAME(log)(NAME(load_any)(source + start, lanes, 1.0f)) * scale + shift;
+        NAME(store_any)(value, destination + start, lanes);
+    }
+}
+
+static void NAME(affine)(const float *source, float a, float b, float *destination, long count) {
+    v16 scale = NAME(splat)(a), shift = NAME(splat)(b);
+    for (long start = 0; start < count; start += 16) {
+        long lanes = count - start < 16 ? count - start : 16;
+        NAME(store_any)(MADD(NAME(load_any)(source + start, lanes, 0), scale, shift), destination + start, lanes);
+    }
+}
+
+static void NAME(cosine_distance)(const float *similarity, float proxy_scale, const float *vector_scales, float *distance,
+                                  long count) {
+    v16 scale = NAME(splat)(proxy_scale);
+    for (long start = 0; start < count; start += 16) {
+        long lanes = count - start < 16 ? count - start : 16;
+        v16 cosine = NAME(load_any)(similarity + start, lanes, 0) * scale * NAME(load_any)(vector_scales + start, lanes, 0);
+        v16 value = 1.0f - cosine;
+        value = NAME(select)(value < 0.0f, NAME(splat)(0), value);
+        NAME(store_any)(value, distance + start, lanes);
+    }
+}
+
+static float NAME(similarity_gradient)(const float *cosine_gradient, const float *similarity, const float *flow,
+                                       float upstream, float proxy_scale, const float *vector_scales,
+                                       float *vector_terms, float *similarity_gradient, long count) {
+    v16 scale = NAME(splat)(proxy_scale), g = NAME(splat)(upstream);
+    v16 proxy_term = NAME(splat)(0);
+    for (long start = 0; start < count; start += 16) {
+        long lanes = count - start < 16 ? count - start : 16;
+        v16 scaled = NAME(load_any)(cosine_gradient + start, lanes, 0) * scale * NAME(load_any)(vector_scales + start, lanes, 0);
+        v16 product = scaled * NAME(load_any)(similarity + start, lanes, 0);
+        proxy_term += product;
+        NAME(store_any)(NAME(load_any)(vector_terms + start, lanes, 0) + product, vector_terms + start, lanes);
+        NAME(store_any)(MADD(g, NAME(load_any)(flow + start, lanes, 0), scaled), similarity_gradient + start, lanes);
+    }
+    return NAME(pairwise_sum)(proxy_term);
+}
+
+static float NAME(dot_runs)(const float *a, const float *b, long runs, long stride, long count) {
+    v16 total = NAME(splat)(0);
+    for (long run = 0; run < runs; run++) {
+        const float *x = a + run * stride, *y = b + run * stride;
+        for (long start = 0; start < count; start += 16) {
+            long lanes = count - start < 16 ? count - start : 16;
+            total = MADD(NAME(load_any)(x + start, lanes, 0), NAME(load_any)(y + start, lanes, 0), total);
+        }
+    }
+    return NAME(pairwise_sum)(total);
+}
+
 static const MPWKernelTable NAME(table) = {
     .form_kernel = NAME(form_kernel),
     .sinkhorn_kernel = NAME(sinkhorn_kernel),
@@ -305,4 +409,9 @@ static const MPWKernelTable NAME(table) = {
     .plan_term = NAME(plan_term),
     .adjoint_step = NAME(adjoint_step),
     .multiply_by_kernel = NAME(multiply_by_kernel),
+    .log_affine = NAME(log_affine),
+    .affine = NAME(affine),
+    .cosine_distance = NAME(cosine_distance),
+    .similarity_gradient = NAME(similarity_gradient),
+    .dot_runs = NAME(dot_runs),
 };

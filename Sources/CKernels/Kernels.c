@@ -2,6 +2,7 @@
 // attribute, and `mpw_kernels_table` returns the build asked for. No compiler flag is needed, so
 // a plain `swift build` (how SwiftPM builds us as a dependency) gets the AVX2 and AVX-512 code too.
 #include "CKernels.h"
+#include <math.h>
 
 // Products and sums stay separate unless MADD fuses them, so every build computes exactly what
 // its MADD says and the FMA builds agree bit for bit.

@@ -60,6 +60,25 @@ typedef struct MPWKernelTable {
 
     /// matrix[i] *= kernel[i] * factor for i < count (a multiple of 16).
     void (*multiply_by_kernel)(float *matrix, const float *kernel, long count, float factor);
+
+    /// destination[i] = log(source[i]) * scale + shift for i < count: potentials from scalings.
+    void (*log_affine)(const float *source, long count, float scale, float shift, float *destination);
+
+    /// The multi-proxy head's per-problem runs (any count): destination = source * a + b.
+    void (*affine)(const float *source, float a, float b, float *destination, long count);
+
+    /// distance = max(1 - similarity * proxy_scale * vector_scales, 0).
+    void (*cosine_distance)(const float *similarity, float proxy_scale, const float *vector_scales, float *distance,
+                            long count);
+
+    /// similarity_gradient = g * flow + scaled and vector_terms += scaled * similarity, where scaled =
+    /// cosine_gradient * proxy_scale * vector_scales; returns the sum of scaled * similarity.
+    float (*similarity_gradient)(const float *cosine_gradient, const float *similarity, const float *flow,
+                                 float upstream, float proxy_scale, const float *vector_scales,
+                                 float *vector_terms, float *similarity_gradient, long count);
+
+    /// The sum over `runs` runs of `count` floats (run r at r * stride) of a * b.
+    float (*dot_runs)(const float *a, const float *b, long runs, long stride, long count);
 } MPWKernelTable;
 
 /// 1 when this CPU (and its operating system) can run `variant`, else 0.

@@ -76,6 +76,39 @@ public struct TransportKernels: @unchecked Sendable {
                                  factor: Float) {
         table.pointee.multiply_by_kernel(matrix, kernel, count, factor)
     }
+
+    /// destination[i] = log(source[i]) * scale + shift: potentials from scalings.
+    public func logAffine(_ source: UnsafePointer<Float>, count: Int, scale: Float, shift: Float,
+                          into destination: UnsafeMutablePointer<Float>) {
+        table.pointee.log_affine(source, count, scale, shift, destination)
+    }
+
+    /// destination = source * a + b over one run of any length.
+    public func affine(_ source: UnsafePointer<Float>, _ a: Float, _ b: Float, into destination: UnsafeMutablePointer<Float>,
+                       count: Int) {
+        table.pointee.affine(source, a, b, destination, count)
+    }
+
+    /// distance = max(1 - similarity * proxyScale * vectorScales, 0).
+    public func cosineDistance(_ similarity: UnsafePointer<Float>, proxyScale: Float, vectorScales: UnsafePointer<Float>,
+                               into distance: UnsafeMutablePointer<Float>, count: Int) {
+        table.pointee.cosine_distance(similarity, proxyScale, vectorScales, distance, count)
+    }
+
+    /// dL/dS = g * flow + scaled into `similarityGradient`, vectorTerms += scaled * similarity, with
+    /// scaled = cosineGradient * proxyScale * vectorScales; returns the sum of scaled * similarity.
+    public func similarityGradient(cosineGradient: UnsafePointer<Float>, similarity: UnsafePointer<Float>,
+                                   flow: UnsafePointer<Float>, upstream: Float, proxyScale: Float,
+                                   vectorScales: UnsafePointer<Float>, vectorTerms: UnsafeMutablePointer<Float>,
+                                   into similarityGradient: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        table.pointee.similarity_gradient(cosineGradient, similarity, flow, upstream, proxyScale, vectorScales, vectorTerms,
+                                          similarityGradient, count)
+    }
+
+    /// The sum over `runs` runs of `count` floats (run r at r * stride) of a * b.
+    public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, runs: Int, stride: Int, count: Int) -> Float {
+        table.pointee.dot_runs(a, b, runs, stride, count)
+    }
 }
 
 extension KernelVariant {
