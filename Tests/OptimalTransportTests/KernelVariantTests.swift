@@ -14,7 +14,8 @@ import TestSupport
 /// backward recursion sums terms of both signs, so its small entries have no relative accuracy:
 /// the cost gradient is compared in ulps of its largest entry. Measured on the Intel Xeon
 /// (family 6 model 207), AVX-512 and AVX2 against portable over these problems: kernel 1 ulp,
-/// betas 3, plan 4, cost gradient 8 (normwise); the bounds are 4 to 8 times those.
+/// betas 3, plan 4, cost gradient 8 (normwise); the bounds are 4 to 8 times those. The
+/// potentials and the head's loops (sums of both signs) are compared normwise too.
 @Suite struct KernelVariantTests {
     static let kernelBound: UInt32 = 4
     static let iterateBound: UInt32 = 32
@@ -26,9 +27,10 @@ import TestSupport
             for variant in KernelVariant.available where variant != .portable {
                 let result = outputs(variant, rows: 49, columns: columns)
                 for (name, values) in result {
-                    let bound = name == "kernel" ? Self.kernelBound : name == "costGradient" ? Self.gradientBound : Self.iterateBound
-                    let distance = name == "costGradient"
-                        ? normwiseUlpDistance(values, reference[name]!) : largestUlpDistance(values, reference[name]!)
+                    let relative = ["kernel", "beta", "plan"].contains(name)
+                    let bound = name == "kernel" ? Self.kernelBound : relative ? Self.iterateBound : Self.gradientBound
+                    let distance = relative
+                        ? largestUlpDistance(values, reference[name]!) : normwiseUlpDistance(values, reference[name]!)
                     #expect(distance <= bound, "\(variant) \(name) m=\(columns): \(distance) ulp from portable")
                 }
             }
@@ -87,7 +89,24 @@ import TestSupport
                                 kernelBar: &kernelBar, betaBar: &betaBar)
         }
         kernels.multiplyByKernel(&kernelBar, kernel: kernel, count: kernelBar.count, factor: -10)
-        return ["kernel": kernel, "beta": history, "plan": plan, "costGradient": kernelBar]
+        var potentials = [Float](repeating: 0, count: rows)
+        kernels.logAffine(alpha, count: rows, scale: 0.1, shift: 0.5, into: &potentials)
+        return ["kernel": kernel, "beta": history, "plan": plan, "costGradient": kernelBar, "potentials": potentials]
+            .merging(headLoops(kernels, count: rows)) { first, _ in first }
+    }
+
+    /// The multi-proxy head's per-problem loops on one run of `count` floats (a partial last vector).
+    private func headLoops(_ kernels: TransportKernels, count: Int) -> [String: [Float]] {
+        let similarity = randomTensor([count], seed: 93).scalars, scales = randomTensor([count], seed: 94, lower: 0.5, upper: 2).scalars
+        let flow = randomTensor([count], seed: 95, lower: 0, upper: 1).scalars, upstream = randomTensor([count], seed: 96).scalars
+        var affine = [Float](repeating: 0, count: count), distance = affine, gradient = affine, terms = flow
+        kernels.affine(similarity, 0.7, -0.2, into: &affine, count: count)
+        kernels.cosineDistance(similarity, proxyScale: 0.9, vectorScales: scales, into: &distance, count: count)
+        let proxyTerm = kernels.similarityGradient(cosineGradient: upstream, similarity: similarity, flow: flow, upstream: 0.3,
+                                                   proxyScale: 0.9, vectorScales: scales, vectorTerms: &terms,
+                                                   into: &gradient, count: count)
+        let score = kernels.dot(similarity, flow, runs: 2, stride: count / 2, count: count / 2)
+        return ["affine": affine, "distance": distance, "similarityGradient": gradient + terms + [proxyTerm], "score": [score]]
     }
 
     /// The largest difference in units in the last place of the largest magnitude in `b`: the
