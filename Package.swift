@@ -43,8 +43,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CKernels"),
 
         .target(name: "Kernels", dependencies: [
+            "CKernels",
             .target(name: "COpenBLAS", condition: linux),
             .target(name: "COpenMP", condition: linux),
             .target(name: "CDNNL", condition: linux),

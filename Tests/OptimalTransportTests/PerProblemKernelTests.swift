@@ -97,9 +97,10 @@ import TestSupport
         #expect(maximumAbsoluteError(kernel.plan.doubles, log.plan.doubles) < 1e-6)
     }
 
-    /// The register-resident 4-column loop runs the generic loop's iterates (compared over a fixed
-    /// number of iterations: a stopping decision right at the threshold may flip on the order
-    /// of float additions).
+    /// The dispatched register-resident 4-column loop runs the generic loop's iterates (compared
+    /// over a fixed number of iterations: a stopping decision right at the threshold may flip on
+    /// the order of float additions). The generic loop is `genericIterations`, the Swift loop the
+    /// solver ran before the iterations moved to C.
     @Test(arguments: [16, 49, 64, 33])
     func fourColumnLoopMatchesGenericLoop(_ rows: Int) throws {
         let costs = randomTensor([rows, 4], seed: 57, lower: 0, upper: 2)
@@ -117,19 +118,48 @@ import TestSupport
                 CostLoading.targetMasses(problem, into: scratch.columnVector(0))
                 let arguments = (kernel: scratch.matrix(0), mu: scratch.rowVector(0), nu: scratch.columnVector(0),
                                  alpha: scratch.rowVector(1), beta: scratch.columnVector(1))
-                let run = index == 0
-                    ? KernelSinkhorn.iterate(kernel: arguments.kernel, scratch: scratch, mu: arguments.mu, nu: arguments.nu,
-                                             alpha: arguments.alpha, beta: arguments.beta, threshold: 0,
-                                             maximumIterations: 40, history: nil)
-                    : KernelSinkhorn.iterateFourColumns(kernel: arguments.kernel, scratch: scratch, mu: arguments.mu,
-                                                        nu: arguments.nu, alpha: arguments.alpha, beta: arguments.beta,
-                                                        threshold: 0, maximumIterations: 40, history: nil)
-                return (run.iterations, Array(UnsafeBufferPointer(start: arguments.alpha, count: rows)),
+                arguments.beta.update(repeating: 1, count: 4)
+                arguments.alpha.update(repeating: 0, count: scratch.paddedRows)
+                let iterations = index == 0
+                    ? genericIterations(kernel: arguments.kernel, scratch: scratch, mu: arguments.mu, nu: arguments.nu,
+                                        alpha: arguments.alpha, beta: arguments.beta, count: 40)
+                    : TransportKernels.active.sinkhorn(kernel: arguments.kernel, paddedRows: scratch.paddedRows, columns: 4,
+                                                       mu: arguments.mu, nu: arguments.nu, alpha: arguments.alpha,
+                                                       beta: arguments.beta, iterations: 1...40, threshold: 0,
+                                                       history: nil).iterations
+                return (iterations, Array(UnsafeBufferPointer(start: arguments.alpha, count: rows)),
                         Array(UnsafeBufferPointer(start: arguments.beta, count: 4)))
             }
         }
         #expect(runs[0].0 == runs[1].0)
         #expect(relativeError(runs[0].1, runs[1].1) < 1e-6)
         #expect(relativeError(runs[0].2, runs[1].2) < 1e-6)
+    }
+
+    /// Algorithm 1 for any m, `count` iterations: one pass over K for alpha (rows in lanes,
+    /// columns accumulated with beta broadcast) and one per column for K^T alpha.
+    private func genericIterations(kernel: UnsafePointer<Float>, scratch: SinkhornScratch,
+                                   mu: UnsafePointer<Float>, nu: UnsafePointer<Float>,
+                                   alpha: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>, count: Int) -> Int {
+        let width = FloatVector.scalarCount
+        let paddedRows = scratch.paddedRows, columns = scratch.columns
+        for _ in 1...count {
+            var start = 0
+            while start < paddedRows {
+                var kernelTimesBeta = FloatVector()
+                for column in 0..<columns {
+                    kernelTimesBeta = kernelTimesBeta.addingProduct(VectorLoops.load(kernel + column * paddedRows + start),
+                                                                    FloatVector(repeating: beta[column]))
+                }
+                VectorLoops.store(VectorLoops.load(mu + start) / kernelTimesBeta, alpha + start)
+                start += width
+            }
+            for column in 0..<columns {
+                var dot: Float = 0
+                for row in 0..<paddedRows { dot += kernel[column * paddedRows + row] * alpha[row] }
+                beta[column] = nu[column] / dot
+            }
+        }
+        return count
     }
 }

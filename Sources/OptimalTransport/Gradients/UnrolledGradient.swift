@@ -52,80 +52,26 @@ enum UnrolledGradient {
         CostLoading.targetMasses(problem, into: nu)
         for column in 0..<columns { ones[column] = 1 }
 
+        let kernels = TransportKernels.active
         let last = record.iterations
         for iteration in stride(from: last, through: 1, by: -1) {
             let previousBeta = iteration == 1 ? UnsafePointer(ones) : UnsafePointer(record.beta(iteration - 1))
             let beta = record.beta(iteration)
             if iteration == last || columns != 4 {
-                recomputeAlpha(kernel: kernel, beta: previousBeta, mu: mu, scratch: scratch, alpha: alpha, inverseU: inverseU)
+                kernels.recomputeAlpha(kernel: kernel, beta: previousBeta, mu: mu, paddedRows: paddedRows, columns: columns,
+                                       alpha: alpha, inverseU: inverseU)
             }
             if iteration == last {
-                planTerm(kernel: kernel, planBar: planBar, alpha: alpha, beta: beta, scratch: scratch,
-                         kernelBar: kernelBar, alphaBar: alphaBar, betaBar: betaBar)
+                kernels.planTerm(kernel: kernel, planBar: planBar, alpha: alpha, beta: beta, paddedRows: paddedRows,
+                                 columns: columns, kernelBar: kernelBar, alphaBar: alphaBar, betaBar: betaBar)
             } else {
                 alphaBar.initialize(repeating: 0, count: paddedRows)
             }
             for column in 0..<columns { vBar[column] = -betaBar[column] * beta[column] * beta[column] / nu[column] }
-            if columns == 4 {
-                let adjoint = adjointStepFourColumns(kernel: kernel, mu: mu, previousBeta: previousBeta, vBar: vBar,
-                                                     alphaBar: alphaBar, kernelBar: kernelBar, scratch: scratch)
-                for column in 0..<4 { betaBar[column] = adjoint[column] }
-            } else {
-                adjointStep(kernel: kernel, previousBeta: previousBeta, vBar: vBar, scratch: scratch,
-                            alpha: alpha, inverseU: inverseU, alphaBar: alphaBar, uBar: uBar, kernelBar: kernelBar)
-                if iteration > 1 {
-                    for column in 0..<columns {
-                        betaBar[column] = dot(kernel + column * paddedRows, uBar, count: paddedRows)
-                    }
-                }
-            }
-        }
-    }
-
-    /// One iteration of the recursion after vbar is known, for any m: alphabar += K vbar,
-    /// ubar = -alphabar o alpha / u, Kbar += alpha vbar^T + ubar beta_{t-1}^T. Leaves ubar for
-    /// betabar_{t-1} = K^T ubar.
-    static func adjointStep(kernel: UnsafePointer<Float>, previousBeta: UnsafePointer<Float>, vBar: UnsafePointer<Float>,
-                            scratch: SinkhornScratch, alpha: UnsafePointer<Float>, inverseU: UnsafePointer<Float>,
-                            alphaBar: UnsafePointer<Float>, uBar: UnsafeMutablePointer<Float>,
-                            kernelBar: UnsafeMutablePointer<Float>) {
-        let paddedRows = scratch.paddedRows, columns = scratch.columns
-        var start = 0
-        while start < paddedRows {
-            var adjointAlpha = VectorLoops.load(alphaBar + start)
-            for column in 0..<columns {
-                adjointAlpha = adjointAlpha.addingProduct(VectorLoops.load(kernel + column * paddedRows + start),
-                                                          FloatVector(repeating: vBar[column]))
-            }
-            let currentAlpha = VectorLoops.load(alpha + start)
-            let adjointU = -adjointAlpha * currentAlpha * VectorLoops.load(inverseU + start)
-            VectorLoops.store(adjointU, uBar + start)
-            for column in 0..<columns {
-                let slot = kernelBar + column * paddedRows + start
-                let update = (currentAlpha * FloatVector(repeating: vBar[column]))
-                    .addingProduct(adjointU, FloatVector(repeating: previousBeta[column]))
-                VectorLoops.store(VectorLoops.load(slot) + update, slot)
-            }
-            start += FloatVector.scalarCount
-        }
-    }
-
-    /// alpha = mu / (K beta) and 1 / (K beta), rows in lanes.
-    static func recomputeAlpha(kernel: UnsafePointer<Float>, beta: UnsafePointer<Float>, mu: UnsafePointer<Float>,
-                               scratch: SinkhornScratch, alpha: UnsafeMutablePointer<Float>, inverseU: UnsafeMutablePointer<Float>) {
-        let width = FloatVector.scalarCount
-        let paddedRows = scratch.paddedRows
-        var start = 0
-        while start < paddedRows {
-            var kernelTimesBeta = FloatVector()
-            for column in 0..<scratch.columns {
-                kernelTimesBeta = kernelTimesBeta.addingProduct(VectorLoops.load(kernel + column * paddedRows + start),
-                                                                FloatVector(repeating: beta[column]))
-            }
-            let inverse = 1 / kernelTimesBeta
-            VectorLoops.store(inverse, inverseU + start)
-            VectorLoops.store(VectorLoops.load(mu + start) * inverse, alpha + start)
-            start += width
+            // betabar_0 is never needed; for m = 4 the fused pass computes it anyway.
+            kernels.adjointStep(kernel: kernel, mu: mu, previousBeta: previousBeta, vBar: vBar, paddedRows: paddedRows,
+                                columns: columns, alpha: alpha, inverseU: inverseU, alphaBar: alphaBar, uBar: uBar,
+                                kernelBar: kernelBar, betaBar: iteration > 1 || columns == 4 ? betaBar : nil)
         }
     }
 
@@ -135,26 +81,9 @@ enum UnrolledGradient {
                          alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>, scratch: SinkhornScratch,
                          kernelBar: UnsafeMutablePointer<Float>, alphaBar: UnsafeMutablePointer<Float>,
                          betaBar: UnsafeMutablePointer<Float>) {
-        let width = FloatVector.scalarCount
-        let paddedRows = scratch.paddedRows
-        alphaBar.initialize(repeating: 0, count: paddedRows)
-        for column in 0..<scratch.columns {
-            let offset = column * paddedRows
-            let scale = FloatVector(repeating: beta[column])
-            var columnSum = FloatVector()
-            var start = 0
-            while start < paddedRows {
-                let upstream = VectorLoops.load(planBar + offset + start)
-                let currentAlpha = VectorLoops.load(alpha + start)
-                let weighted = upstream * VectorLoops.load(kernel + offset + start)
-                VectorLoops.store(VectorLoops.load(kernelBar + offset + start).addingProduct(upstream * currentAlpha, scale),
-                                  kernelBar + offset + start)
-                VectorLoops.store(VectorLoops.load(alphaBar + start).addingProduct(weighted, scale), alphaBar + start)
-                columnSum = columnSum.addingProduct(weighted, currentAlpha)
-                start += width
-            }
-            betaBar[column] = columnSum.pairwiseSum
-        }
+        TransportKernels.active.planTerm(kernel: kernel, planBar: planBar, alpha: alpha, beta: beta,
+                                         paddedRows: scratch.paddedRows, columns: scratch.columns,
+                                         kernelBar: kernelBar, alphaBar: alphaBar, betaBar: betaBar)
     }
 
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
@@ -169,13 +98,8 @@ enum UnrolledGradient {
 
     /// matrix *= K * factor, elementwise, with K in `scratch.matrix(0)`.
     static func multiplyByKernel(_ matrix: UnsafeMutablePointer<Float>, scratch: SinkhornScratch, factor: Float) {
-        let kernel = scratch.matrix(0)
-        let scale = FloatVector(repeating: factor)
-        var start = 0
-        while start < scratch.paddedRows * scratch.columns {
-            VectorLoops.store(VectorLoops.load(matrix + start) * VectorLoops.load(kernel + start) * scale, matrix + start)
-            start += FloatVector.scalarCount
-        }
+        TransportKernels.active.multiplyByKernel(matrix, kernel: scratch.matrix(0), count: scratch.paddedRows * scratch.columns,
+                                                 factor: factor)
     }
 
     static func scale(_ matrix: UnsafeMutablePointer<Float>, by factor: Float, scratch: SinkhornScratch) {

@@ -78,17 +78,10 @@ enum CostLoading {
     /// source mass gives alpha = 0 there: they add nothing to K^T alpha and never divide by 0.
     static func formKernel(_ matrix: UnsafeMutablePointer<Float>, rows: Int, paddedRows: Int, columns: Int,
                            shift: Float, lambda: Float) {
-        let scale = FloatVector(repeating: -1 / lambda)
-        let offset = FloatVector(repeating: shift)
         for column in 0..<columns {
-            let line = matrix + column * paddedRows
-            for row in rows..<paddedRows { line[row] = shift }
-            var start = 0
-            while start < paddedRows {
-                VectorLoops.store(VectorMath.exp((VectorLoops.load(line + start) - offset) * scale), line + start)
-                start += FloatVector.scalarCount
-            }
+            (matrix + column * paddedRows + rows).update(repeating: shift, count: paddedRows - rows)
         }
+        TransportKernels.active.formKernel(matrix, count: paddedRows * columns, shift: shift, lambda: lambda)
     }
 
     /// In place, C~ = (C - shift) / lambda, the cost in units of lambda. Padding rows get 0.

@@ -40,28 +40,7 @@ enum PlanOutput {
     static func potentials(alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>, scratch: SinkhornScratch,
                            lambda: Float, shift: Float,
                            source: UnsafeMutablePointer<Float>?, target: UnsafeMutablePointer<Float>?) {
-        if let source {
-            store(alpha, count: scratch.rows, into: source) { VectorMath.log($0) * lambda + shift }
-        }
-        if let target {
-            store(beta, count: scratch.columns, into: target) { VectorMath.log($0) * lambda }
-        }
-    }
-
-    /// destination[i] = transform(source[i]) for i < count, a vector at a time; the last partial
-    /// vector is padded with 1, a harmless argument for every transform used here.
-    @inline(__always)
-    static func store(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>,
-                      _ transform: (FloatVector) -> FloatVector) {
-        let width = FloatVector.scalarCount
-        var start = 0
-        while start + width <= count {
-            VectorLoops.store(transform(VectorLoops.load(source + start)), destination + start)
-            start += width
-        }
-        if start < count {
-            let rest = count - start
-            VectorLoops.storePartial(transform(VectorLoops.loadPartial(source + start, rest, padding: 1)), destination + start, rest)
-        }
+        if let source { TransportKernels.active.logAffine(alpha, count: scratch.rows, scale: lambda, shift: shift, into: source) }
+        if let target { TransportKernels.active.logAffine(beta, count: scratch.columns, scale: lambda, shift: 0, into: target) }
     }
 }
