@@ -11,8 +11,8 @@ import TorchFormat
 /// `mpw convert CHECKPOINT model.pth`: every zoo model's state dict comes back from our own
 /// torch.save reader exactly; with PyTorch installed, the reference modules of
 /// Benchmarks/reference/pytorch/load_pth.py load the file with weights_only=True and strict
-/// names and give our logits to 1e-5 (run with PYTHONPATH naming a folder that holds torch and,
-/// for ResNet-18, torchvision).
+/// names and, run in float64, give our logits to 1e-5 of the largest (run with PYTHONPATH
+/// naming a folder that holds torch and, for ResNet-18, torchvision).
 @Suite struct PyTorchExportTests {
     static func classifier(_ model: String, _ head: HeadConfiguration.Kind, seed: UInt64 = 5) throws -> ImageClassifier {
         var generator = RandomGenerator(seed: seed)

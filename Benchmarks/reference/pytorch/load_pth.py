@@ -13,8 +13,8 @@ ResNet's GAP-FC head is torchvision's `fc`.
     python load_pth.py MODEL HEAD model.pth logits.json [--tolerance 1e-5]
 
 logits.json holds {"input": [B, C, H, W] nested lists, "logits": [B, K] nested lists, and for
-MPW "lambda", "threshold", "max_iterations"}. Prints one JSON line with the largest relative
-difference; exits 1 above the tolerance.
+MPW "lambda", "threshold", "max_iterations"}. Runs the module in float64 and prints one JSON line
+with the largest difference relative to the largest logit; exits 1 above the tolerance.
 """
 import argparse
 import json
@@ -75,7 +75,7 @@ class MPWHead(nn.Module):
             if not active.any():
                 break
         plan = alpha[..., None] * kernel * beta[:, :, None, :]
-        scores = (plan * s).sum((2, 3)).float()
+        scores = (plan * s).sum((2, 3)).to(self.proxies.dtype)
         return scores + self.bias if self.bias is not None else scores
 
 
@@ -138,10 +138,11 @@ def main():
     inputs = torch.tensor(dump["input"], dtype=torch.float32)
     model = build(arguments.model, arguments.head, classes, proxies, inputs.shape[1], dump)
     model.load_state_dict(state, strict=True)
-    model.eval()
+    # In float64, so the difference measured is our float32 rounding alone.
+    model.eval().double()
     with torch.no_grad():
-        theirs = model(inputs)
-    difference = ((theirs - ours).abs() / ours.abs().clamp_min(1)).max().item()
+        theirs = model(inputs.double())
+    difference = ((theirs - ours.double()).abs().max() / ours.abs().max().clamp_min(1e-30)).item()
     print(json.dumps({"model": arguments.model, "head": arguments.head, "torch": torch.__version__, "tensors": len(state),
                       "logits": list(ours.shape), "max_relative_difference": difference}))
     sys.exit(0 if difference <= arguments.tolerance else 1)
