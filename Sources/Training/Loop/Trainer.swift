@@ -82,8 +82,10 @@ public final class Trainer {
         AllocationFailure.context = "--batch \(configuration.batchSize)"
         let ranks = max(parallel.world.size, 1)
         let localBatch = (min(configuration.batchSize, setup.train.count) + ranks - 1) / ranks
-        let estimate = BatchMemoryCheck.estimate(model: model, channels: setup.inputChannels, side: setup.inputSize,
+        // A model of its own, and the allocator's cache emptied after: the run starts exactly as without the probe.
+        let estimate = BatchMemoryCheck.estimate(model: try setup.makeModel(), channels: setup.inputChannels, side: setup.inputSize,
                                                  freezeBackbone: freezesBackbone)
+        AlignedMemory.trimCache()
         try BatchMemoryCheck.require(images: localBatch, flag: configuration.batchSize, estimate: estimate, ranks: ranks)
     }
 
