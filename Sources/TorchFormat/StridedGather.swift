@@ -1,3 +1,5 @@
+import Tensors
+
 /// Copies a tensor view (offset, sizes, strides in elements) out of its storage's little-endian
 /// bytes into a contiguous array, converting each element as it goes.
 enum StridedGather {
@@ -24,7 +26,7 @@ enum StridedGather {
         }
     }
 
-    /// Visits the view's elements in row-major order with an odometer over the dimensions.
+    /// Visits the view's elements in row-major order (`StridedOdometer`).
     private static func elements<T>(_ record: TensorRecord, base: Int, _ load: (Int) -> T) -> [T] {
         let count = record.elementCount
         guard count > 0 else { return [] }
@@ -41,20 +43,8 @@ enum StridedGather {
             for index in base..<base + count { result.append(load(index)) }
             return result
         }
-        var counters = [Int](repeating: 0, count: shape.count)
-        var position = base
-        for _ in 0..<count {
-            result.append(load(position))
-            var dimension = shape.count - 1
-            while dimension >= 0 {
-                counters[dimension] += 1
-                position += strides[dimension]
-                if counters[dimension] < shape[dimension] { break }
-                position -= strides[dimension] * shape[dimension]
-                counters[dimension] = 0
-                dimension -= 1
-            }
-        }
+        var odometer = StridedOdometer(shape: shape, strides: strides, base: base)
+        odometer.forEach(count) { result.append(load($0)) }
         return result
     }
 

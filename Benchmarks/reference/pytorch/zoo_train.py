@@ -2,7 +2,8 @@
 GAP-FC head: the yardstick for `mpw bench train --model M --head gapfc`.
 
 Each model is built as its reference code builds it, with the parameter count of ours (checked
-against the figures `mpw models --json` prints; the script stops if one differs). Like
+against the figures `mpw models --json` prints; the script stops if one differs), and with the
+state-dict names of ours (load_pth.py loads `mpw convert`'s files into them). Like
 `mpw bench train`: SGD (lr 0.01, momentum 0.9, weight decay 5e-4) on random images, untimed
 warm-up steps, timed training steps, then timed evaluation-mode forwards without autograd.
 
@@ -76,12 +77,23 @@ class WideBlock(nn.Module):
         self.conv1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(outputs)
         self.conv2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
-        self.shortcut = nn.Conv2d(inputs, outputs, 1, stride, bias=False) if inputs != outputs or stride != 1 else None
+        self.convShortcut = nn.Conv2d(inputs, outputs, 1, stride, bias=False) if inputs != outputs or stride != 1 else None
 
     def forward(self, x):
         activated = F.relu(self.bn1(x))
         residual = self.conv2(F.relu(self.bn2(self.conv1(activated))))
-        return residual + (self.shortcut(activated) if self.shortcut is not None else x)
+        return residual + (self.convShortcut(activated) if self.convShortcut is not None else x)
+
+
+class NetworkBlock(nn.Module):
+    """xternalz/WideResNet-pytorch's group of blocks at one width."""
+
+    def __init__(self, blocks, inputs, outputs, stride):
+        super().__init__()
+        self.layer = nn.Sequential(*[WideBlock(inputs if i == 0 else outputs, outputs, stride if i == 0 else 1) for i in range(blocks)])
+
+    def forward(self, x):
+        return self.layer(x)
 
 
 class WideResNet(nn.Module):
@@ -90,16 +102,13 @@ class WideResNet(nn.Module):
         n = (depth - 4) // 6
         widths = [16 * widen, 32 * widen, 64 * widen]
         self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        layers, channels = [], 16
-        for width, stride in zip(widths, [1, 2, 2]):
-            for index in range(n):
-                layers.append(WideBlock(channels, width, stride if index == 0 else 1))
-                channels = width
-        self.layers = nn.Sequential(*layers)
-        self.bn1 = nn.BatchNorm2d(channels)
+        self.block1 = NetworkBlock(n, 16, widths[0], 1)
+        self.block2 = NetworkBlock(n, widths[0], widths[1], 2)
+        self.block3 = NetworkBlock(n, widths[1], widths[2], 2)
+        self.bn1 = nn.BatchNorm2d(widths[2])
 
     def forward(self, x):
-        return F.relu(self.bn1(self.layers(self.conv1(x))))
+        return F.relu(self.bn1(self.block3(self.block2(self.block1(self.conv1(x))))))
 
 
 class DenseLayer(nn.Module):
@@ -125,26 +134,27 @@ class Transition(nn.Module):
 
 
 class DenseNet(nn.Module):
-    """DenseNet-C: depth 100, growth 12, no bottleneck, compression 0.5."""
+    """DenseNet-C (no bottleneck, compression 0.5), bamos/densenet.pytorch's names."""
 
     def __init__(self, depth=100, growth=12, compression=0.5):
         super().__init__()
         n = (depth - 4) // 3
         channels = 2 * growth
         self.conv1 = nn.Conv2d(3, channels, 3, 1, 1, bias=False)
-        stages = []
-        for block in range(3):
+        for block in (1, 2, 3):
+            layers = []
             for _ in range(n):
-                stages.append(DenseLayer(channels, growth))
+                layers.append(DenseLayer(channels, growth))
                 channels += growth
-            if block < 2:
-                stages.append(Transition(channels, int(channels * compression)))
+            setattr(self, f"dense{block}", nn.Sequential(*layers))
+            if block < 3:
+                setattr(self, f"trans{block}", Transition(channels, int(channels * compression)))
                 channels = int(channels * compression)
-        self.stages = nn.Sequential(*stages)
         self.bn1 = nn.BatchNorm2d(channels)
 
     def forward(self, x):
-        return F.relu(self.bn1(self.stages(self.conv1(x))))
+        x = self.trans2(self.dense2(self.trans1(self.dense1(self.conv1(x)))))
+        return F.relu(self.bn1(self.dense3(x)))
 
 
 class PyramidBottleneck(nn.Module):
@@ -181,18 +191,20 @@ class PyramidNet(nn.Module):
         increment = alpha / (3 * n)
         self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
-        blocks, width, channels = [], 16.0, 16
-        for stride in [1, 2, 2]:
+        width, channels = 16.0, 16
+        for stage, stride in enumerate([1, 2, 2], start=1):
+            blocks = []
             for index in range(n):
                 width += increment
                 block = PyramidBottleneck(channels, int(round(width)), stride if index == 0 else 1)
                 blocks.append(block)
                 channels = block.outputs
-        self.blocks = nn.Sequential(*blocks)
+            setattr(self, f"layer{stage}", nn.Sequential(*blocks))
         self.bn_final = nn.BatchNorm2d(channels)
 
     def forward(self, x):
-        return F.relu(self.bn_final(self.blocks(self.bn1(self.conv1(x)))))
+        x = self.layer3(self.layer2(self.layer1(self.bn1(self.conv1(x)))))
+        return F.relu(self.bn_final(x))
 
 
 BACKBONES = {

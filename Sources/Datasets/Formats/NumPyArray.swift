@@ -1,3 +1,5 @@
+import Tensors
+
 /// An array read from NumPy's `.npy` format (versions 1.0, 2.0 and 3.0).
 ///
 /// Supported element types: uint8, int32, int64, float32 and float64, little- or big-endian, in C
@@ -159,29 +161,21 @@ public struct NumPyArray: Sendable {
         }
     }
 
-    /// Reorders column-major elements into row-major order. Walks the C-order index like an
-    /// odometer, keeping the matching Fortran offset up to date.
+    /// Reorders column-major elements into row-major order: walks the C-order index, keeping
+    /// the matching Fortran offset (`StridedOdometer`).
     private static func fortranToC(_ data: [UInt8], shape: [Int], width: Int) -> [UInt8] {
         let count = shape.reduce(1, *)
         guard count > 0 else { return data }
         var fortranStrides = [Int](repeating: 1, count: shape.count)
         for axis in 1..<shape.count { fortranStrides[axis] = fortranStrides[axis - 1] * shape[axis - 1] }
         var result = [UInt8](repeating: 0, count: data.count)
-        var index = [Int](repeating: 0, count: shape.count)
-        var source = 0
+        var odometer = StridedOdometer(shape: shape, strides: fortranStrides)
         data.withUnsafeBytes { input in
             result.withUnsafeMutableBytes { output in
-                for element in 0..<count {
+                var element = 0
+                odometer.forEach(count) { source in
                     (output.baseAddress! + element * width).copyMemory(from: input.baseAddress! + source * width, byteCount: width)
-                    var axis = shape.count - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        source += fortranStrides[axis]
-                        if index[axis] < shape[axis] { break }
-                        source -= fortranStrides[axis] * shape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
+                    element += 1
                 }
             }
         }

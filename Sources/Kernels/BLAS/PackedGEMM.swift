@@ -27,11 +27,14 @@ public enum PackedGEMM {
 }
 
 #if canImport(CDNNL)
-/// A cached oneDNN matmul primitive for one shape and transposition.
+/// A cached oneDNN matmul primitive for one shape, transposition and input type: float32 x
+/// float32, or bf16 x bf16 (`BFloat16GEMM`), both with float32 accumulation and output.
 final class OneDNNMatmul: @unchecked Sendable {
     struct Shape: Hashable {
         let m, n, k: Int
         let transposeA, transposeB: Bool
+        /// The type of A and B: float32 or bf16.
+        var bfloat16Inputs = false
     }
 
     private static let cache = Mutex<[Shape: OneDNNMatmul]>([:])
@@ -50,22 +53,23 @@ final class OneDNNMatmul: @unchecked Sendable {
     private let primitive: OneDNN.Primitive
 
     private init(_ shape: Shape) {
-        a = OneDNN.descriptor([shape.m, shape.k], shape.transposeA ? dnnl_ba : dnnl_ab)
-        b = OneDNN.descriptor([shape.k, shape.n], shape.transposeB ? dnnl_ba : dnnl_ab)
+        let type = shape.bfloat16Inputs ? dnnl_bf16 : dnnl_f32, label = shape.bfloat16Inputs ? "bf16 " : ""
+        a = OneDNN.descriptor([shape.m, shape.k], shape.transposeA ? dnnl_ba : dnnl_ab, type)
+        b = OneDNN.descriptor([shape.k, shape.n], shape.transposeB ? dnnl_ba : dnnl_ab, type)
         c = OneDNN.descriptor([shape.m, shape.n], dnnl_ab)
         var description = dnnl_matmul_desc_t()
-        OneDNN.check(dnnl_matmul_desc_init(&description, a, b, nil, c), "describing a \(shape.m)x\(shape.k)·\(shape.k)x\(shape.n) matmul")
+        OneDNN.check(dnnl_matmul_desc_init(&description, a, b, nil, c), "describing a \(label)\(shape.m)x\(shape.k)·\(shape.k)x\(shape.n) matmul")
         let attributes = OneDNN.userScratchpadAttributes()
         defer { dnnl_primitive_attr_destroy(attributes) }
         var descriptor: dnnl_primitive_desc_t?
         OneDNN.check(dnnl_primitive_desc_create(&descriptor, &description, attributes, OneDNN.engine.handle, nil),
-                     "choosing a matmul implementation")
-        primitive = OneDNN.Primitive(descriptor: descriptor!, "matmul")
+                     "choosing a \(label)matmul implementation")
+        primitive = OneDNN.Primitive(descriptor: descriptor!, "\(label)matmul")
     }
 
-    func execute(a pointerA: UnsafePointer<Float>, b pointerB: UnsafePointer<Float>, c pointerC: UnsafeMutablePointer<Float>) {
-        primitive.execute([(DNNL_ARG_SRC, a, UnsafeRawPointer(pointerA)), (DNNL_ARG_WEIGHTS, b, UnsafeRawPointer(pointerB)),
-                           (DNNL_ARG_DST, c, UnsafeRawPointer(pointerC))])
+    /// A and B hold values of the shape's input type; C is float32.
+    func execute(a pointerA: UnsafeRawPointer, b pointerB: UnsafeRawPointer, c pointerC: UnsafeMutablePointer<Float>) {
+        primitive.execute([(DNNL_ARG_SRC, a, pointerA), (DNNL_ARG_WEIGHTS, b, pointerB), (DNNL_ARG_DST, c, UnsafeRawPointer(pointerC))])
     }
 }
 #endif

@@ -13,7 +13,7 @@ extension Convolution {
         switch backend {
         case .oneDNN:
             #if canImport(CDNNL)
-            return CPUFeatures.nativeBFloat16 && OneDNNConvolutionBFloat16.primitives(for: geometry) != nil
+            return CPUFeatures.nativeBFloat16 && OneDNNConvolution.primitives(for: geometry, precision: .bfloat16) != nil
             #else
             return false
             #endif
@@ -78,10 +78,10 @@ extension Convolution {
     }
 
     #if canImport(CDNNL)
-    private static func native(_ geometry: ConvolutionGeometry) -> OneDNNConvolutionBFloat16 {
+    private static func native(_ geometry: ConvolutionGeometry) -> OneDNNConvolution {
         precondition(CPUFeatures.nativeBFloat16,
                      "Convolution: bf16 on oneDNN needs \(CPUFeatures.missingBFloat16Feature); check Precision.bf16.requireSupport() first")
-        guard let primitives = OneDNNConvolutionBFloat16.primitives(for: geometry) else {
+        guard let primitives = OneDNNConvolution.primitives(for: geometry, precision: .bfloat16) else {
             preconditionFailure("Convolution: oneDNN has no native bf16 kernel for \(geometry); check runsBFloat16 first")
         }
         return primitives

@@ -4,92 +4,149 @@ import Synchronization
 
 /// The oneDNN primitives of one convolution geometry: forward, backward-data and
 /// backward-weights, created once and cached. Activations stay NHWC, which oneDNN's brgconv
-/// kernels read directly; weights arrive OIHW and are reordered into the blocked layout each
-/// primitive prefers (a few KB to a few MB, negligible next to the activations).
+/// kernels read directly; weights arrive float32 OIHW and are reordered into the blocked layout
+/// each primitive prefers (a few KB to a few MB, negligible next to the activations).
+///
+/// In float32 everything is float32. In bf16, as PyTorch's CPU autocast runs a convolution:
+/// bf16 activations, output gradients and weights (the reorder rounds them), float32
+/// accumulation, outputs (forward destination, backward-data source gradient) and weight and
+/// bias gradients; on `avx512_core_bf16` oneDNN picks its native bf16 kernels, and a geometry
+/// for which it has none, or only its slow reference one, gets no primitives (nil) so the
+/// caller runs it in float32.
 final class OneDNNConvolution: @unchecked Sendable {
-    private static let cache = Mutex<[ConvolutionGeometry: OneDNNConvolution]>([:])
+    enum Precision: Hashable {
+        case float32, bfloat16
 
+        /// The type of the activations and output gradients read.
+        var activations: dnnl_data_type_t { self == .float32 ? dnnl_f32 : dnnl_bf16 }
+        var label: String { self == .float32 ? "" : "bf16 " }
+    }
+
+    private struct Key: Hashable {
+        let geometry: ConvolutionGeometry
+        let precision: Precision
+    }
+
+    private static let cache = Mutex<[Key: OneDNNConvolution?]>([:])
+
+    /// The float32 primitives; oneDNN has a float32 kernel for every geometry.
     static func primitives(for geometry: ConvolutionGeometry) -> OneDNNConvolution {
-        if let cached = cache.withLock({ $0[geometry] }) { return cached }
-        let created = OneDNNConvolution(geometry)
+        primitives(for: geometry, precision: .float32)!
+    }
+
+    /// The primitives in `precision`; nil in bf16 when a pass has no native kernel (cached too).
+    static func primitives(for geometry: ConvolutionGeometry, precision: Precision) -> OneDNNConvolution? {
+        let key = Key(geometry: geometry, precision: precision)
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        let created = OneDNNConvolution(geometry, precision: precision)
         return cache.withLock { cache in
-            if let raced = cache[geometry] { return raced }
-            cache[geometry] = created
+            if let raced = cache[key] { return raced }
+            cache[key] = .some(created)
             return created
         }
     }
 
     let geometry: ConvolutionGeometry
-    private let source, plainWeights, bias, destination: UnsafePointer<dnnl_memory_desc_t>
+    private let source, gradientSource, destination, gradientDestination: UnsafePointer<dnnl_memory_desc_t>
+    private let plainWeights, bias: UnsafePointer<dnnl_memory_desc_t>
     private let forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive: OneDNN.Primitive
     private let forwardWeightsReorder, backwardDataWeightsReorder, gradientWeightsReorder: OneDNN.Primitive?
 
-    private init(_ g: ConvolutionGeometry) {
+    private init?(_ g: ConvolutionGeometry, precision: Precision) {
         geometry = g
-        source = OneDNN.descriptor([g.batch, g.inputChannels, g.inputHeight, g.inputWidth], dnnl_nhwc)
-        destination = OneDNN.descriptor([g.batch, g.outputChannels, g.outputHeight, g.outputWidth], dnnl_nhwc)
-        plainWeights = OneDNN.descriptor([g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth], dnnl_oihw)
+        let inputDims = [g.batch, g.inputChannels, g.inputHeight, g.inputWidth]
+        let outputDims = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
+        let weightDims = [g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth]
+        let type = precision.activations, label = precision.label
+        source = OneDNN.descriptor(inputDims, dnnl_nhwc, type)
+        gradientSource = OneDNN.descriptor(inputDims, dnnl_nhwc)
+        destination = OneDNN.descriptor(outputDims, dnnl_nhwc)
+        gradientDestination = OneDNN.descriptor(outputDims, dnnl_nhwc, type)
+        plainWeights = OneDNN.descriptor(weightDims, dnnl_oihw)
         bias = OneDNN.descriptor([g.outputChannels], dnnl_a)
-        let anyWeights = OneDNN.descriptor([g.outputChannels, g.inputChannels, g.kernelHeight, g.kernelWidth], dnnl_format_tag_any)
-        defer { anyWeights.deallocate() }
+        let anyWeights = OneDNN.descriptor(weightDims, dnnl_format_tag_any, type)
+        let anyGradientWeights = OneDNN.descriptor(weightDims, dnnl_format_tag_any)
+        defer {
+            anyWeights.deallocate()
+            anyGradientWeights.deallocate()
+        }
         let strides: [Int64] = [Int64(g.strideHeight), Int64(g.strideWidth)]
         let padding: [Int64] = [Int64(g.paddingHeight), Int64(g.paddingWidth)]
         let attributes = OneDNN.userScratchpadAttributes()
         defer { dnnl_primitive_attr_destroy(attributes) }
         let biasDescriptor = g.hasBias ? bias : nil
+        /// Creates the primitive descriptor of one pass: in float32 any failure is fatal (as
+        /// `OneDNN.check`); in bf16 a failure or a reference kernel gives nil.
+        func create(_ description: UnsafeRawPointer, hint: dnnl_primitive_desc_t?, _ what: String) -> dnnl_primitive_desc_t? {
+            var descriptor: dnnl_primitive_desc_t?
+            let status = dnnl_primitive_desc_create(&descriptor, description, attributes, OneDNN.engine.handle, hint)
+            if precision == .float32 {
+                OneDNN.check(status, "choosing a \(what) implementation for \(g)")
+                return descriptor
+            }
+            return Self.isNative(status, descriptor) ? descriptor : nil
+        }
 
         var forwardDescription = dnnl_convolution_desc_t()
         OneDNN.check(dnnl_convolution_forward_desc_init(&forwardDescription, dnnl_forward_training, dnnl_convolution_direct,
                                                         source, anyWeights, biasDescriptor, destination, strides, padding, padding),
-                     "describing \(g)")
-        var forwardDescriptor: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_primitive_desc_create(&forwardDescriptor, &forwardDescription, attributes, OneDNN.engine.handle, nil),
-                     "choosing a forward implementation for \(g)")
-        forwardPrimitive = OneDNN.Primitive(descriptor: forwardDescriptor!, "forward convolution")
+                     "describing \(label)\(g)")
+        guard let forwardDescriptor = create(&forwardDescription, hint: nil, "forward") else { return nil }
+        forwardPrimitive = OneDNN.Primitive(descriptor: forwardDescriptor, "\(label)forward convolution")
 
         var dataDescription = dnnl_convolution_desc_t()
         OneDNN.check(dnnl_convolution_backward_data_desc_init(&dataDescription, dnnl_convolution_direct,
-                                                              source, anyWeights, destination, strides, padding, padding),
-                     "describing the backward-data pass of \(g)")
-        var dataDescriptor: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_primitive_desc_create(&dataDescriptor, &dataDescription, attributes, OneDNN.engine.handle, forwardDescriptor),
-                     "choosing a backward-data implementation for \(g)")
-        backwardDataPrimitive = OneDNN.Primitive(descriptor: dataDescriptor!, "backward-data convolution")
+                                                              gradientSource, anyWeights, gradientDestination, strides, padding, padding),
+                     "describing the \(label)backward-data pass of \(g)")
+        guard let dataDescriptor = create(&dataDescription, hint: forwardDescriptor, "backward-data") else { return nil }
+        backwardDataPrimitive = OneDNN.Primitive(descriptor: dataDescriptor, "\(label)backward-data convolution")
 
         var weightsDescription = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct,
-                                                                 source, anyWeights, biasDescriptor, destination, strides, padding, padding),
-                     "describing the backward-weights pass of \(g)")
-        var weightsDescriptor: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_primitive_desc_create(&weightsDescriptor, &weightsDescription, attributes, OneDNN.engine.handle, forwardDescriptor),
-                     "choosing a backward-weights implementation for \(g)")
-        backwardWeightsPrimitive = OneDNN.Primitive(descriptor: weightsDescriptor!, "backward-weights convolution")
+        OneDNN.check(dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct, source,
+                                                                 anyGradientWeights, biasDescriptor, gradientDestination,
+                                                                 strides, padding, padding),
+                     "describing the \(label)backward-weights pass of \(g)")
+        guard let weightsDescriptor = create(&weightsDescription, hint: forwardDescriptor, "backward-weights") else { return nil }
+        backwardWeightsPrimitive = OneDNN.Primitive(descriptor: weightsDescriptor, "\(label)backward-weights convolution")
 
+        // In bf16 float32 OIHW and bf16 blocked always differ, so the first two always exist there.
         forwardWeightsReorder = OneDNN.reorder(from: plainWeights, to: forwardPrimitive.memoryDescriptor(dnnl_query_weights_md))
         backwardDataWeightsReorder = OneDNN.reorder(from: plainWeights, to: backwardDataPrimitive.memoryDescriptor(dnnl_query_weights_md))
         gradientWeightsReorder = OneDNN.reorder(from: backwardWeightsPrimitive.memoryDescriptor(dnnl_query_diff_weights_md), to: plainWeights)
     }
 
-    /// Runs `body` with the weights in the layout `primitive` wants, reordering into scratch memory if needed.
+    /// True when oneDNN created the descriptor with a real kernel rather than its reference loops.
+    private static func isNative(_ status: dnnl_status_t, _ descriptor: dnnl_primitive_desc_t?) -> Bool {
+        guard status == dnnl_success, let descriptor else { return false }
+        var name: UnsafePointer<CChar>?
+        dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name)
+        if let name, !String(cString: name).hasPrefix("ref") { return true }
+        dnnl_primitive_desc_destroy(descriptor)
+        return false
+    }
+
+    /// Runs `body` with the weights in the layout (and type) `primitive` wants, reordering into
+    /// scratch memory if needed.
     private func withWeights(_ weights: UnsafePointer<Float>, reorder: OneDNN.Primitive?, for primitive: OneDNN.Primitive,
-                             query: dnnl_query_t, _ body: (UnsafeRawPointer) -> Void) {
+                             _ body: (UnsafeRawPointer) -> Void) {
         guard let reorder else {
             body(UnsafeRawPointer(weights))
             return
         }
-        let count = (dnnl_memory_desc_get_size(primitive.memoryDescriptor(query)) + 3) / 4
+        let blockedDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
+        let count = (dnnl_memory_desc_get_size(blockedDescriptor) + 3) / 4
         let blocked = AlignedMemory.allocate(count: count)
         defer { AlignedMemory.release(blocked, count: count) }
-        reorder.execute([(DNNL_ARG_FROM, plainWeights, UnsafeRawPointer(weights)),
-                         (DNNL_ARG_TO, primitive.memoryDescriptor(query), UnsafeRawPointer(blocked))])
+        reorder.execute([(DNNL_ARG_FROM, plainWeights, UnsafeRawPointer(weights)), (DNNL_ARG_TO, blockedDescriptor, UnsafeRawPointer(blocked))])
         body(UnsafeRawPointer(blocked))
     }
 
-    func forward(source: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    /// `source` holds activations of the primitives' precision.
+    func forward(source: UnsafeRawPointer, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  destination: UnsafeMutablePointer<Float>) {
-        withWeights(weights, reorder: forwardWeightsReorder, for: forwardPrimitive, query: dnnl_query_weights_md) { blocked in
+        withWeights(weights, reorder: forwardWeightsReorder, for: forwardPrimitive) { blocked in
             var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
-                (DNNL_ARG_SRC, self.source, UnsafeRawPointer(source)),
+                (DNNL_ARG_SRC, self.source, source),
                 (DNNL_ARG_WEIGHTS, forwardPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
                 (DNNL_ARG_DST, self.destination, UnsafeRawPointer(destination)),
             ]
@@ -98,17 +155,20 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
     }
 
-    func backwardData(gradientDestination: UnsafePointer<Float>, weights: UnsafePointer<Float>, gradientSource: UnsafeMutablePointer<Float>) {
-        withWeights(weights, reorder: backwardDataWeightsReorder, for: backwardDataPrimitive, query: dnnl_query_weights_md) { blocked in
+    /// `gradientDestination` holds gradients of the primitives' precision.
+    func backwardData(gradientDestination: UnsafeRawPointer, weights: UnsafePointer<Float>, gradientSource: UnsafeMutablePointer<Float>) {
+        withWeights(weights, reorder: backwardDataWeightsReorder, for: backwardDataPrimitive) { blocked in
             backwardDataPrimitive.execute([
-                (DNNL_ARG_DIFF_DST, self.destination, UnsafeRawPointer(gradientDestination)),
+                (DNNL_ARG_DIFF_DST, self.gradientDestination, gradientDestination),
                 (DNNL_ARG_WEIGHTS, backwardDataPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
-                (DNNL_ARG_DIFF_SRC, self.source, UnsafeRawPointer(gradientSource)),
+                (DNNL_ARG_DIFF_SRC, self.gradientSource, UnsafeRawPointer(gradientSource)),
             ])
         }
     }
 
-    func backwardWeights(source: UnsafePointer<Float>, gradientDestination: UnsafePointer<Float>,
+    /// `source` and `gradientDestination` hold values of the primitives' precision; the
+    /// gradients written are float32.
+    func backwardWeights(source: UnsafeRawPointer, gradientDestination: UnsafeRawPointer,
                          gradientWeights: UnsafeMutablePointer<Float>, gradientBias: UnsafeMutablePointer<Float>?) {
         let diffWeights = backwardWeightsPrimitive.memoryDescriptor(dnnl_query_diff_weights_md)
         let count = (dnnl_memory_desc_get_size(diffWeights) + 3) / 4
@@ -118,8 +178,8 @@ final class OneDNNConvolution: @unchecked Sendable {
         let biasGradient = gradientBias ?? (geometry.hasBias ? AlignedMemory.allocate(count: biasCount) : nil)
         defer { if gradientBias == nil, let biasGradient { AlignedMemory.release(biasGradient, count: biasCount) } }
         var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
-            (DNNL_ARG_SRC, self.source, UnsafeRawPointer(source)),
-            (DNNL_ARG_DIFF_DST, self.destination, UnsafeRawPointer(gradientDestination)),
+            (DNNL_ARG_SRC, self.source, source),
+            (DNNL_ARG_DIFF_DST, self.gradientDestination, gradientDestination),
             (DNNL_ARG_DIFF_WEIGHTS, diffWeights, UnsafeRawPointer(blocked)),
         ]
         if let biasGradient { arguments.append((DNNL_ARG_DIFF_BIAS, self.bias, UnsafeRawPointer(biasGradient))) }

@@ -33,6 +33,7 @@ public enum AlignedMemory {
 
     public static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = roundedSize(max(1, count) * MemoryLayout<Float>.stride)
+        MemoryUse.allocated(bytes)
         if bytes >= largeBlock {
             let (reused, evicted) = cache.withLock { cache -> (UInt?, [UInt]) in
                 if let address = cache.take(bytes) { return (address, []) }
@@ -44,9 +45,7 @@ public enum AlignedMemory {
             for address in evicted { free(UnsafeMutableRawPointer(bitPattern: address)) }
         }
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
-            fatalError("AlignedMemory: out of memory allocating \(bytes) bytes")
-        }
+        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else { AllocationFailure.terminate(bytes: bytes) }
         return raw.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)
     }
 
@@ -54,6 +53,7 @@ public enum AlignedMemory {
     public static func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let bytes = roundedSize(max(1, count) * MemoryLayout<Float>.stride)
         let raw = UnsafeMutableRawPointer(pointer)
+        MemoryUse.released(bytes)
         if bytes >= largeBlock {
             cache.withLock { $0.keep(UInt(bitPattern: raw), bytes) }
         } else {

@@ -79,25 +79,11 @@ extension Tensor {
         let src = source.storage.pointer, dst = result.storage.pointer
         let outerShape = Array(newShape.dropLast()), outerStrides = Array(strides.dropLast())
         Parallel.forRanges(rows, minimumChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
-            var index = [Int](repeating: 0, count: outerShape.count)
-            var remainder = range.lowerBound, offset = 0
-            for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
-                index[axis] = remainder % outerShape[axis]
-                remainder /= outerShape[axis]
-                offset += index[axis] * outerStrides[axis]
-            }
+            var outer = StridedOdometer(shape: outerShape, strides: outerStrides, startingAt: range.lowerBound)
             for row in range {
-                let out = dst + row * inner
+                let out = dst + row * inner, offset = outer.offset
                 for i in 0..<inner { out[i] = src[offset + i * innerStride] }
-                var axis = outerShape.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += outerStrides[axis]
-                    if index[axis] < outerShape[axis] { break }
-                    offset -= outerStrides[axis] * outerShape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
+                outer.advance()
             }
         }
         return result

@@ -65,6 +65,7 @@ public final class Trainer {
             state = .start
             records = []
         }
+        try checkBatchFitsInMemory()
         if parallel.isDistributed {
             let ranks = parallel.world.size
             let smallestBatch = dropLast ? configuration.batchSize : setup.train.count
@@ -75,6 +76,19 @@ public final class Trainer {
                                            ("parameters", model.parameterCount), ("as the epoch", state.epoch), ("as the batch", state.batch)])
             parallel.attach(model)
         }
+    }
+
+    /// Refuses a batch whose step would not fit in memory (`BatchMemoryCheck`), and names
+    /// `--batch` in the message of an allocation that fails later all the same.
+    private func checkBatchFitsInMemory() throws {
+        AllocationFailure.context = "--batch \(configuration.batchSize)"
+        let ranks = max(parallel.world.size, 1)
+        let localBatch = (min(configuration.batchSize, setup.train.count) + ranks - 1) / ranks
+        // A model of its own, and the allocator's cache emptied after: the run starts exactly as without the probe.
+        let estimate = BatchMemoryCheck.estimate(model: try setup.makeModel(), channels: setup.inputChannels, side: setup.inputSize,
+                                                 freezeBackbone: freezesBackbone)
+        AlignedMemory.trimCache()
+        try BatchMemoryCheck.require(images: localBatch, flag: configuration.batchSize, estimate: estimate, ranks: ranks)
     }
 
     public var batchesPerEpoch: Int {
