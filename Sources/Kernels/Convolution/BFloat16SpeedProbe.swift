@@ -72,7 +72,7 @@ public struct BFloat16SpeedProbe: Sendable {
         let fp32Median = median(fp32), bf16Median = median(bf16)
         #if canImport(CDNNL)
         let kernels = (OneDNNConvolution.primitives(for: g).implementations.forward,
-                       OneDNNConvolutionBFloat16.primitives(for: g)?.implementations.forward)
+                       OneDNNConvolution.primitives(for: g, precision: .bfloat16)?.implementations.forward)
         #else
         let kernels: (String?, String?) = (nil, nil)
         #endif
