@@ -82,9 +82,11 @@ struct DataParallelTrainingTests {
             let straight = try RunDirectory(root.file("one").path).readMetrics()
             #expect(metrics.count == 2 && abs(metrics[1].trainLoss - straight[1].trainLoss) < 1e-3)
         }
-        // Only rank 0 wrote: one record per epoch, one summary, no stray temporary files.
+        // Only rank 0 wrote: one record per epoch, one summary, one TensorBoard file, no stray temporary files.
         let names = try FileManager.default.contentsOfDirectory(atPath: root.file("three").path).sorted()
-        #expect(names == ["best.safetensors", "config.json", "last.safetensors", "metrics.jsonl", "summary.json"])
+        #expect(names.filter { $0.hasPrefix("events.out.tfevents.") }.count == 1, "\(names)")
+        #expect(names.filter { !$0.hasPrefix("events.out.tfevents.") }
+                == ["best.safetensors", "config.json", "last.safetensors", "metrics.jsonl", "summary.json"])
     }
 
     /// Per-rank BatchNorm statistics on Fashion-MNIST (the real data path under mpirun): trains,

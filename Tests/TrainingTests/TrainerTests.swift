@@ -10,11 +10,11 @@ import TestSupport
 /// End-to-end training runs on a small generated dataset.
 @Suite(.serialized) struct TrainerTests {
     static func configuration(data: URL, head: HeadConfiguration.Kind = .gapfc, epochs: Int = 2, learningRate: Float = 0.05,
-                              cutMix: Bool = false) -> TrainingConfiguration {
+                              batchSize: Int = 32, cutMix: Bool = false) -> TrainingConfiguration {
         TrainingConfiguration(
             dataset: "cifar10", dataDirectory: data.path, limitTrain: nil, limitTest: nil, greyscaleAdaptation: "pad-to-32",
             cutMix: cutMix, workers: 2, model: "resnet20",
-            head: HeadSettings(HeadConfiguration(kind: head, wasserstein: WassersteinMatching())), epochs: epochs, batchSize: 32,
+            head: HeadSettings(HeadConfiguration(kind: head, wasserstein: WassersteinMatching())), epochs: epochs, batchSize: batchSize,
             learningRate: learningRate, momentum: 0.9, weightDecay: 5e-4, nesterov: false, decayNormalizationAndBias: true,
             labelSmoothing: 0, schedule: ScheduleSpecification(shape: .cosine, warmupEpochs: 0.5), seed: 3, threads: 2)
     }
@@ -33,10 +33,14 @@ import TestSupport
         return result
     }
 
+    /// The accuracy bounds (0.25, chance 0.1) rest on 20 training seeds of this run on the Intel
+    /// Xeon (family 6 model 207): final top-1 0.43-0.88 (median 0.63), CIFAR-10.1 fixture top-1
+    /// 0.475-0.875. At batch 32 (30 steps) and with a class given by the square's position, seeds
+    /// ended as low as 0.19, which is why this run takes batch 16 and the colour fixture.
     @Test func trainingLearnsAndFillsTheRunDirectory() throws {
         let root = try TemporaryDirectory()
         let data = try LearnableFixture.write(in: root.url, training: 320, test: 96)
-        let trainer = try Self.newRun(Self.configuration(data: data, epochs: 3), in: root.file("run"))
+        let trainer = try Self.newRun(Self.configuration(data: data, epochs: 3, batchSize: 16), in: root.file("run"))
         let summary = try trainer.train()
         let records = try trainer.directory.readMetrics()
         #expect(records.count == 3)
