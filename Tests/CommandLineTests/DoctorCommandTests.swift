@@ -1,6 +1,7 @@
 import Foundation
 @testable import Kernels
 import Testing
+import TestSupport
 
 /// `mpw doctor` run as a user runs it: the JSON keys and types docs/doctor.md promises, values
 /// checked against /proc/cpuinfo, the bf16 probe's fallback when oneDNN is capped to AVX2, and the
@@ -65,17 +66,8 @@ import Testing
         return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
     }
 
-    /// The mpw built next to the test bundle (scripts/test), else scripts/build's.
-    static let mpw: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpw").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for folder in [".build-tests/release", ".build/release"] {
-            let candidate = root.appendingPathComponent(folder).appendingPathComponent("mpw").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return beside
-    }()
+    /// The mpw this suite runs (see `BuiltProducts.mpw`).
+    static let mpw: String = BuiltProducts.mpw ?? "mpw"
 
     /// The ISA oneDNN 2.6 picks for these cpuinfo flags (its cpu_isa_traits order, widest first).
     static func expectedOneDNNISA(_ flags: Set<String>) -> String {

@@ -18,17 +18,8 @@ enum MPIJob {
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// The mpw built next to the test bundle (scripts/test), else scripts/build's.
-    static let mpw: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpw").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for folder in [".build-tests/release", ".build/release"] {
-            let candidate = root.appendingPathComponent(folder).appendingPathComponent("mpw").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return beside
-    }()
+    /// The mpw this suite runs (see `BuiltProducts.mpw`).
+    static let mpw: String = BuiltProducts.mpw ?? "mpw"
 
     /// Flags every single-machine job needs here: root in a container, more ranks than cores.
     static let localFlags = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none"]

@@ -9,13 +9,7 @@ import TestSupport
 /// The `mpw serve` binary: flags are checked, it prints where it listens, and SIGTERM stops it
 /// gracefully: the requests in flight are answered and it exits 0.
 @Suite(.serialized) struct ServeCommandTests {
-    /// The mpw built next to the test bundle (scripts/test), else scripts/build's.
-    static let mpw: String? = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpw").path
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return ([beside] + [".build-tests/release", ".build/release"].map { root.appendingPathComponent($0).appendingPathComponent("mpw").path })
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    static let mpw = BuiltProducts.mpw
 
     @Test func badFlagsAreRefusedInOneLine() throws {
         for arguments in [["c.safetensors", "--port", "70000"], ["c.safetensors", "--max-batch", "0"], ["c.safetensors", "--max-delay-ms", "-1"],
