@@ -133,6 +133,41 @@ import Training
         try await fixture.stop()
     }
 
+    /// Triton's own client (tritonclient.http, with JSON tensors: the binary-data extension is
+    /// Triton's, not the protocol's) reads the server's health and metadata and gets the
+    /// probabilities `mpw predict` prints.
+    @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
+    func tritonsClientGetsMpwPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
+        let pixelsFile = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let script = """
+        import json, numpy
+        import tritonclient.http as triton
+
+        client = triton.InferenceServerClient(url="127.0.0.1:\(fixture.port)")
+        assert client.is_server_live() and client.is_server_ready() and client.is_model_ready("mpw")
+        meta = client.get_model_metadata("mpw")
+        _, c, h, w = meta["inputs"][0]["shape"]
+        pixels = numpy.array(json.load(open("\(pixelsFile.path)")), dtype=numpy.float32).reshape(1, c, h, w)
+        tensor = triton.InferInput("input", [1, c, h, w], "FP32")
+        tensor.set_data_from_numpy(pixels, binary_data=False)
+        answer = client.infer("mpw", [tensor], outputs=[triton.InferRequestedOutput("probabilities", binary_data=False)])
+        probabilities = answer.as_numpy("probabilities")[0]
+        best = int(probabilities.argmax())
+        print(meta["parameters"]["classes"].split(",")[best], repr(float(probabilities[best])))
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
+        #expect(printed.count == 2 && printed[0] == Substring(offline.name), "\(outcome.output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try await fixture.stop()
+    }
+
     @Test func imageRoutesAnswerWhatMpwPredictPrints() async throws {
         let fixture = try await ServerFixture()
         let files = try ServerFixture.writeImages(in: fixture.root)
