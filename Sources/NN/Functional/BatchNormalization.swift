@@ -158,7 +158,7 @@ public enum BatchNormalization {
         let floor: Float
         @inline(__always)
         func callAsFunction(_ x: FloatVector, _ b: FloatVector, _ c: FloatVector, channel: Int) -> FloatVector {
-            VectorMath.maximum(layout.vector(shift, at: channel).addingProduct(x, layout.vector(scale, at: channel)), FloatVector(repeating: floor))
+            VectorMath.maximum(VectorLoops.multiplyAdd(layout.vector(shift, at: channel), x, layout.vector(scale, at: channel)), FloatVector(repeating: floor))
         }
     }
 
@@ -181,7 +181,7 @@ public enum BatchNormalization {
         @inline(__always)
         func callAsFunction(_ g: FloatVector, _ y: FloatVector, _ x: FloatVector, channel: Int) -> FloatVector {
             let masked = relu ? g.replacing(with: 0, where: y .<= 0) : g
-            return (masked * layout.vector(a, at: channel)).addingProduct(x, layout.vector(b, at: channel)) + layout.vector(c, at: channel)
+            return VectorLoops.multiplyAdd(masked * layout.vector(a, at: channel), x, layout.vector(b, at: channel)) + layout.vector(c, at: channel)
         }
     }
 }

@@ -39,7 +39,7 @@ enum ImplicitGradient {
             for column in 0..<columns {
                 let entry = VectorLoops.load(planColumns + column * paddedRows + start)
                 rowSum += entry
-                weightedSum = weightedSum.addingProduct(entry, VectorLoops.load(upstream + column * paddedRows + start))
+                weightedSum = VectorLoops.multiplyAdd(weightedSum, entry, VectorLoops.load(upstream + column * paddedRows + start))
             }
             var inverse = 1 / rowSum
             inverse.replace(with: 0, where: rowSum .<= 0)
@@ -53,7 +53,7 @@ enum ImplicitGradient {
             start = 0
             while start < paddedRows {
                 let entry = VectorLoops.load(line + start)
-                total = total.addingProduct(entry, VectorLoops.load(gradientLine + start) - VectorLoops.load(rowRatio + start))
+                total = VectorLoops.multiplyAdd(total, entry, VectorLoops.load(gradientLine + start) - VectorLoops.load(rowRatio + start))
                 start += width
             }
             right[column] = total.pairwiseSum
@@ -67,8 +67,8 @@ enum ImplicitGradient {
         while start < paddedRows {
             var planTimesY = FloatVector()
             for column in 0..<columns {
-                planTimesY = planTimesY.addingProduct(VectorLoops.load(planColumns + column * paddedRows + start),
-                                                      FloatVector(repeating: columnAdjoint[column]))
+                planTimesY = VectorLoops.multiplyAdd(planTimesY, VectorLoops.load(planColumns + column * paddedRows + start),
+                                                     FloatVector(repeating: columnAdjoint[column]))
             }
             VectorLoops.store(VectorLoops.load(rowRatio + start) - planTimesY * VectorLoops.load(inverseRowSum + start),
                               rowAdjoint + start)
@@ -125,7 +125,7 @@ enum ImplicitGradient {
         var total = FloatVector()
         var start = 0
         while start < count {
-            total = total.addingProduct(VectorLoops.load(a + start) * VectorLoops.load(b + start), VectorLoops.load(weight + start))
+            total = VectorLoops.multiplyAdd(total, VectorLoops.load(a + start) * VectorLoops.load(b + start), VectorLoops.load(weight + start))
             start += FloatVector.scalarCount
         }
         return total.pairwiseSum
