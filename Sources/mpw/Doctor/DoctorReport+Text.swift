@@ -21,7 +21,7 @@ extension DoctorReport {
         switch fusedMultiplyAdd {
         case .inline: fma = "built for this CPU's instructions (-target-cpu native): fused multiply-add inline"
         case .baseline: fma = "fused multiply-add is in this architecture's baseline: no flag needed"
-        case .libraryCall: fma = "NOT built with -target-cpu native: fused multiply-add calls libm (the MPW head runs 9-15x slower; use scripts/build)"
+        case .libraryCall: fma = "not built with -target-cpu native: the C kernels still run this CPU's widest variant, the other Swift loops baseline vectors (docs/dependency-speed.md; scripts/build for full speed)"
         case .unknown: fma = "could not tell whether -target-cpu native was used (unrecognised machine code)"
         }
         rows.append(("build", (optimized ? "release, " : "DEBUG (unoptimised), ") + fma))

@@ -70,7 +70,7 @@ struct DoctorReport {
             isa += " (" + (has + (features["amx"] == true ? [] : ["no amx"])).joined(separator: " ") + ")"
         }
         let model = cpu.family.flatMap { family in cpu.modelNumber.map { "\(cpu.model) (family \(family) model \($0))" } } ?? cpu.model
-        let native = targetCPUNative ? "native build" : "NOT native (no -target-cpu native: slow)"
+        let native = targetCPUNative ? "native build" : "not native (no -target-cpu native)"
         return "\(model) | \(isa) | kernels \(kernelVariant.rawValue) | oneDNN \(oneDNN?.isa ?? "absent") | \(native)"
     }
 }
