@@ -1,3 +1,4 @@
+import Kernels
 import Models
 import MultiProxy
 import NN
@@ -57,6 +58,19 @@ import TestSupport
         let single = Tensor(Array(images.scalars.prefix(3 * 32 * 32)), shape: [1, 3, 32, 32])
         let singleExpected = Tensor(Array(expected.scalars.prefix(5)), shape: [1, 5])
         #expect(relativeError(inference(single), singleExpected) <= 1e-5, "\(family), one image")
+    }
+
+    /// Winograd in every 3x3 stride-1 convolution oneDNN has it for (all but the 3-channel stem
+    /// on AVX-512; none where it is absent, which then checks the fallback): the logits still
+    /// equal the training graph's to 1e-5.
+    @Test func winogradFormMatchesTheTrainingGraph() {
+        var generator = RandomGenerator(seed: 12)
+        let model = Self.classifier(Self.backbone("wrn", generator: &generator), head: .gapfc, side: 32, generator: &generator)
+        let images = Tensor.randomNormal([3, 3, 32, 32], generator: &generator)
+        model.eval()
+        let expected = withoutGradients { model(images) }
+        let logits = InferenceModel(model, convolutions: .winograd)(images)
+        #expect(relativeError(logits, expected) <= 1e-5, "\(relativeError(logits, expected))")
     }
 
     @Test(arguments: HeadConfiguration.Kind.allCases)

@@ -23,13 +23,15 @@ public final class FusedConvolution: @unchecked Sendable {
     let weights: [Float]
     let bias: UnsafeMutablePointer<Float>
     let backend: Convolution.Backend
+    /// Direct or Winograd, per input shape (oneDNN only; the GEMM engine is always direct).
+    public let algorithm: ConvolutionAlgorithm
     #if canImport(CDNNL)
     private let plans = OneDNNFusedConvolution.Plans()
     #endif
 
     /// `weights` are OIHW of shape (outputChannels, inputChannels, kernelSize, kernelSize).
     public init(weights: [Float], bias: [Float], inputChannels: Int, kernelSize: Int, stride: Int, padding: Int, epilogue: Epilogue,
-                backend: Convolution.Backend = Convolution.defaultBackend) {
+                backend: Convolution.Backend = Convolution.defaultBackend, algorithm: ConvolutionAlgorithm = .automatic) {
         precondition(kernelSize > 0 && inputChannels > 0 && weights.count % (inputChannels * kernelSize * kernelSize) == 0,
                      "FusedConvolution: \(weights.count) weights do not fit \(inputChannels) channels of \(kernelSize)x\(kernelSize)")
         outputChannels = weights.count / (inputChannels * kernelSize * kernelSize)
@@ -44,6 +46,7 @@ public final class FusedConvolution: @unchecked Sendable {
         biasBuffer.initialize(from: bias, count: outputChannels)
         self.bias = biasBuffer
         self.backend = backend
+        self.algorithm = algorithm
     }
 
     deinit { AlignedMemory.release(bias, count: outputChannels) }
@@ -60,13 +63,23 @@ public final class FusedConvolution: @unchecked Sendable {
         switch backend {
         case .oneDNN:
             #if canImport(CDNNL)
-            plans.plan(for: geometry, weights: weights, epilogue: epilogue).run(source: source, bias: bias, destination: destination)
+            plans.plan(for: geometry, weights: weights, epilogue: epilogue, algorithm: algorithm)
+                .run(source: source, bias: bias, destination: destination)
             #else
             runGemm(geometry, source: source, destination: destination)
             #endif
         case .gemm:
             runGemm(geometry, source: source, destination: destination)
         }
+    }
+
+    /// The implementation that runs `geometry`: oneDNN's name for it (such as
+    /// "jit_wino_4x3:avx512_core" or "brgconv:avx512_core"), or "gemm".
+    public func implementation(for geometry: ConvolutionGeometry) -> String {
+        #if canImport(CDNNL)
+        if backend == .oneDNN { return plans.plan(for: geometry, weights: weights, epilogue: epilogue, algorithm: algorithm).implementation }
+        #endif
+        return "gemm"
     }
 
     /// The portable path: the GEMM engine's convolution, then the epilogue in one pass.

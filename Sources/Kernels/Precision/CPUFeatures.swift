@@ -15,6 +15,17 @@ public enum CPUFeatures {
         #endif
     }()
 
+    /// True when oneDNN has float32 Winograd convolutions here: version 2.6 has them for AVX-512 only.
+    public static let winogradConvolution: Bool = {
+        #if canImport(CDNNL)
+        let isa = dnnl_get_effective_cpu_isa().rawValue
+        let core = dnnl_cpu_isa_avx512_core.rawValue
+        return isa & core == core
+        #else
+        return false
+        #endif
+    }()
+
     /// The feature a CPU without native bfloat16 lacks, named for the error message.
     static var missingBFloat16Feature: String {
         #if canImport(CDNNL)

@@ -12,7 +12,8 @@ import Tensors
 struct FoldedConvolution {
     let kernel: FusedConvolution
 
-    init(_ conv: Conv2d, inputNorm: BatchNorm2d? = nil, outputNorm: BatchNorm2d? = nil, addsResidual: Bool = false, relu: Bool = false) {
+    init(_ conv: Conv2d, inputNorm: BatchNorm2d? = nil, outputNorm: BatchNorm2d? = nil, addsResidual: Bool = false, relu: Bool = false,
+         algorithm: ConvolutionAlgorithm) {
         let (outputs, inputs) = (conv.outputChannels, conv.inputChannels)
         let taps = conv.kernelSize * conv.kernelSize
         var weights = conv.weight.value.scalars.map(Double.init)
@@ -36,7 +37,7 @@ struct FoldedConvolution {
         }
         kernel = FusedConvolution(weights: weights.map(Float.init), bias: bias.map(Float.init), inputChannels: inputs,
                                   kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
-                                  epilogue: .init(addsDestination: addsResidual, relu: relu))
+                                  epilogue: .init(addsDestination: addsResidual, relu: relu), algorithm: algorithm)
     }
 
     /// BatchNorm in evaluation mode as y = scale·x + shift per channel, in double precision.

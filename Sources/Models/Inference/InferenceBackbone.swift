@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import Tensors
 
@@ -11,12 +12,12 @@ enum InferenceBackbones {
     /// The folded and fused form of every zoo family, the backbone itself in evaluation mode for
     /// the others (DenseNet already normalises straight into its convolutions' input; a
     /// pre-activation BN-ReLU between padded convolutions cannot fold into either).
-    static func make(_ backbone: any Backbone) -> any InferenceBackbone {
+    static func make(_ backbone: any Backbone, algorithm: ConvolutionAlgorithm) -> any InferenceBackbone {
         switch backbone {
-        case let network as CIFARResNet: ResidualNetworkInference(network)
-        case let network as ImageNetResNet: ResidualNetworkInference(network)
-        case let network as WideResNet: WideResNetInference(network)
-        case let network as PyramidNet: PyramidNetInference(network)
+        case let network as CIFARResNet: ResidualNetworkInference(network, algorithm: algorithm)
+        case let network as ImageNetResNet: ResidualNetworkInference(network, algorithm: algorithm)
+        case let network as WideResNet: WideResNetInference(network, algorithm: algorithm)
+        case let network as PyramidNet: PyramidNetInference(network, algorithm: algorithm)
         default: EvaluationModeBackbone(backbone)
         }
     }

@@ -1,6 +1,7 @@
 import Kernels
 import MultiProxy
 import NN
+import Synchronization
 import Tensors
 
 /// The inference form of a trained classifier: what evaluation, prediction, explanation and the
@@ -8,9 +9,12 @@ import Tensors
 /// current weights (make a new one after they change, as the trainer does after every epoch):
 /// BatchNorm folded into the convolutions, the ReLU and residual sum after a convolution done in
 /// its pass, no autodiff graph, each convolution's primitive and reordered weights made once per
-/// input shape. Activations are channels-last throughout (the layout oneDNN's fastest kernels
-/// read and write) and come from the block cache of `AlignedMemory`, so a second batch of the
-/// same shape reuses the first one's buffers instead of faulting in fresh pages.
+/// input shape. Activations pass between layers channels-last (the layout oneDNN's direct
+/// kernels read and write); a convolution that runs Winograd (`ConvolutionAlgorithm`) works in
+/// oneDNN's channel-blocked layout inside its call. Activations come from the block cache of
+/// `AlignedMemory`, so a second batch of the same shape reuses the first one's buffers instead of
+/// faulting in fresh pages; the convolutions' scratch (blocked copies, oneDNN's scratchpad) is
+/// one `ConvolutionWorkspace` per concurrent pass, the size of the largest layer's need.
 ///
 /// In bf16 (`precision`) the backbone runs as the classifier's own modules in evaluation mode
 /// under `Autocast`, since the folded convolutions are float32.
@@ -19,11 +23,15 @@ public final class InferenceModel {
     public let precision: Precision?
     private let backbone: any InferenceBackbone
     private let headModules: [Module]
+    /// Workspaces of passes not running now; a pass takes one (or makes one) and gives it back.
+    private let workspaces = Mutex<[ConvolutionWorkspace]>([])
 
-    public init(_ classifier: ImageClassifier) {
+    /// `convolutions` chooses direct or Winograd sums (`.automatic`: Winograd where it is faster).
+    public init(_ classifier: ImageClassifier, convolutions: ConvolutionAlgorithm = .automatic) {
         head = classifier.head
         precision = classifier.precision
-        backbone = precision == .bf16 ? EvaluationModeBackbone(classifier.backbone) : InferenceBackbones.make(classifier.backbone)
+        backbone = precision == .bf16
+            ? EvaluationModeBackbone(classifier.backbone) : InferenceBackbones.make(classifier.backbone, algorithm: convolutions)
         headModules = classifier.head.modules
     }
 
@@ -48,7 +56,18 @@ public final class InferenceModel {
         inScope { EvaluationMode.run(headModules) { body(head) } }
     }
 
+    /// Bytes of convolution workspace this form holds between passes.
+    public var workspaceBytes: Int {
+        workspaces.withLock { $0.reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride } }
+    }
+
     private func inScope<R>(_ body: () -> R) -> R {
+        let workspace = workspaces.withLock { $0.popLast() } ?? ConvolutionWorkspace()
+        defer { workspaces.withLock { $0.append(workspace) } }
+        return ConvolutionWorkspace.$current.withValue(workspace) { compute(body) }
+    }
+
+    private func compute<R>(_ body: () -> R) -> R {
         withoutGradients {
             guard let precision, precision != .fp32 else { return body() }
             return Autocast.run(precision, body)

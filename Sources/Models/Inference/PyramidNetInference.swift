@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import Tensors
 
@@ -10,9 +11,9 @@ struct PyramidNetInference: InferenceBackbone {
     let blocks: [PyramidBlockInference]
     let final: FrozenBatchNorm
 
-    init(_ network: PyramidNet) {
-        stem = FoldedConvolution(network.conv1, outputNorm: network.bn1, relu: network.bn1.fusedReLU)
-        blocks = (network.layer1 + network.layer2 + network.layer3).map(PyramidBlockInference.init)
+    init(_ network: PyramidNet, algorithm: ConvolutionAlgorithm) {
+        stem = FoldedConvolution(network.conv1, outputNorm: network.bn1, relu: network.bn1.fusedReLU, algorithm: algorithm)
+        blocks = (network.layer1 + network.layer2 + network.layer3).map { PyramidBlockInference($0, algorithm: algorithm) }
         final = FrozenBatchNorm(network.bnFinal)
     }
 
@@ -27,11 +28,12 @@ struct PyramidBlockInference {
     let expand: FoldedConvolution
     let stride: Int
 
-    init(_ block: PyramidBottleneck) {
+    init(_ block: PyramidBottleneck, algorithm: ConvolutionAlgorithm) {
         precondition(!block.bn1.fusedReLU, "PyramidBlockInference: the leading BatchNorm has no ReLU")
-        reduce = FoldedConvolution(block.conv1, inputNorm: block.bn1, outputNorm: block.bn2, relu: block.bn2.fusedReLU)
-        spatial = FoldedConvolution(block.conv2, outputNorm: block.bn3, relu: block.bn3.fusedReLU)
-        expand = FoldedConvolution(block.conv3, outputNorm: block.bn4, addsResidual: true)
+        reduce = FoldedConvolution(block.conv1, inputNorm: block.bn1, outputNorm: block.bn2, relu: block.bn2.fusedReLU,
+                                   algorithm: algorithm)
+        spatial = FoldedConvolution(block.conv2, outputNorm: block.bn3, relu: block.bn3.fusedReLU, algorithm: algorithm)
+        expand = FoldedConvolution(block.conv3, outputNorm: block.bn4, addsResidual: true, algorithm: algorithm)
         stride = block.stride
     }
 

@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import Tensors
 
@@ -10,24 +11,25 @@ struct ResidualNetworkInference: InferenceBackbone {
     let stemPooling: Bool
     let blocks: [ResidualBlockInference]
 
-    init(_ network: CIFARResNet) {
-        stem = FoldedConvolution(network.conv, outputNorm: network.bn, relu: network.bn.fusedReLU)
+    init(_ network: CIFARResNet, algorithm: ConvolutionAlgorithm) {
+        stem = FoldedConvolution(network.conv, outputNorm: network.bn, relu: network.bn.fusedReLU, algorithm: algorithm)
         stemPooling = false
         blocks = network.layers.map { block in
-            ResidualBlockInference(path: [(block.c1, block.b1), (block.c2, block.b2)], shortcut: block.sc)
+            ResidualBlockInference(path: [(block.c1, block.b1), (block.c2, block.b2)], shortcut: block.sc, algorithm: algorithm)
         }
     }
 
-    init(_ network: ImageNetResNet) {
-        stem = FoldedConvolution(network.conv1, outputNorm: network.bn1, relu: network.bn1.fusedReLU)
+    init(_ network: ImageNetResNet, algorithm: ConvolutionAlgorithm) {
+        stem = FoldedConvolution(network.conv1, outputNorm: network.bn1, relu: network.bn1.fusedReLU, algorithm: algorithm)
         stemPooling = true
         blocks = (network.layer1 + network.layer2 + network.layer3 + network.layer4).map { layer in
             switch layer {
             case let block as ImageNetBasicBlock:
-                ResidualBlockInference(path: [(block.conv1, block.bn1), (block.conv2, block.bn2)], shortcut: block.downsample)
+                ResidualBlockInference(path: [(block.conv1, block.bn1), (block.conv2, block.bn2)], shortcut: block.downsample,
+                                       algorithm: algorithm)
             case let block as ImageNetBottleneck:
                 ResidualBlockInference(path: [(block.conv1, block.bn1), (block.conv2, block.bn2), (block.conv3, block.bn3)],
-                                       shortcut: block.downsample)
+                                       shortcut: block.downsample, algorithm: algorithm)
             default:
                 preconditionFailure("ResidualNetworkInference: unknown block \(type(of: layer))")
             }
@@ -51,17 +53,17 @@ struct ResidualBlockInference {
 
     /// `path` in order, each convolution with the BatchNorm after it; `shortcut` the conv1x1-BN
     /// projection, if any.
-    init(path layers: [(Conv2d, BatchNorm2d)], shortcut projection: Sequential?) {
+    init(path layers: [(Conv2d, BatchNorm2d)], shortcut projection: Sequential?, algorithm: ConvolutionAlgorithm) {
         path = layers.enumerated().map { index, layer in
             index == layers.count - 1
-                ? FoldedConvolution(layer.0, outputNorm: layer.1, addsResidual: true, relu: true)
-                : FoldedConvolution(layer.0, outputNorm: layer.1, relu: layer.1.fusedReLU)
+                ? FoldedConvolution(layer.0, outputNorm: layer.1, addsResidual: true, relu: true, algorithm: algorithm)
+                : FoldedConvolution(layer.0, outputNorm: layer.1, relu: layer.1.fusedReLU, algorithm: algorithm)
         }
         shortcut = projection.map { projection in
             guard projection.layers.count == 2, let conv = projection.layers[0] as? Conv2d, let norm = projection.layers[1] as? BatchNorm2d else {
                 preconditionFailure("ResidualBlockInference: the shortcut must be conv1x1-BN")
             }
-            return FoldedConvolution(conv, outputNorm: norm, relu: norm.fusedReLU)
+            return FoldedConvolution(conv, outputNorm: norm, relu: norm.fusedReLU, algorithm: algorithm)
         }
     }
 

@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import Tensors
 
@@ -9,9 +10,11 @@ struct WideResNetInference: InferenceBackbone {
     let blocks: [PreActivationBlockInference]
     let final: FrozenBatchNorm
 
-    init(_ network: WideResNet) {
-        stem = FoldedConvolution(network.conv1)
-        blocks = (network.block1.layer + network.block2.layer + network.block3.layer).map(PreActivationBlockInference.init)
+    init(_ network: WideResNet, algorithm: ConvolutionAlgorithm) {
+        stem = FoldedConvolution(network.conv1, algorithm: algorithm)
+        blocks = (network.block1.layer + network.block2.layer + network.block3.layer).map {
+            PreActivationBlockInference($0, algorithm: algorithm)
+        }
         final = FrozenBatchNorm(network.bn1)
     }
 
@@ -30,11 +33,11 @@ struct PreActivationBlockInference {
     let second: FoldedConvolution
     let shortcut: FoldedConvolution?
 
-    init(_ block: WideResNetBlock) {
+    init(_ block: WideResNetBlock, algorithm: ConvolutionAlgorithm) {
         norm = FrozenBatchNorm(block.bn1)
-        first = FoldedConvolution(block.conv1, outputNorm: block.bn2, relu: block.bn2.fusedReLU)
-        second = FoldedConvolution(block.conv2, addsResidual: true)
-        shortcut = block.convShortcut.map { FoldedConvolution($0) }
+        first = FoldedConvolution(block.conv1, outputNorm: block.bn2, relu: block.bn2.fusedReLU, algorithm: algorithm)
+        second = FoldedConvolution(block.conv2, addsResidual: true, algorithm: algorithm)
+        shortcut = block.convShortcut.map { FoldedConvolution($0, algorithm: algorithm) }
     }
 
     func callAsFunction(_ input: consuming Tensor) -> Tensor {
