@@ -1,4 +1,4 @@
-import Kernels
+@testable import Kernels
 import Testing
 import Tensors
 import TestSupport
@@ -46,6 +46,47 @@ import TestSupport
             #expect(relativeError(a.forward, b.forward) < Self.tolerance, "forward \(geometry)")
             #expect(relativeError(a.data, b.data) < Self.tolerance, "backward data \(geometry)")
             #expect(relativeError(a.weights, b.weights) < Self.tolerance, "backward weights \(geometry)")
+        }
+    }
+
+    /// Winograd in the three training passes, against the exact engine, on ResNet-20's 3x3
+    /// stride-1 shapes and a wider one. Winograd rounds differently (1e-6 relative rms against
+    /// the direct sum); the bound is the direct kernels' own. Where oneDNN has no Winograd (no
+    /// AVX-512, or capped to AVX2) the passes must fall back to the direct kernels.
+    @Test func winogradMatchesTheGEMMEngine() {
+        let previous = Convolution.algorithm
+        Convolution.algorithm = .winograd
+        defer { Convolution.algorithm = previous }
+        var generator = RandomGenerator(seed: 17)
+        for (channels, size) in [(16, 32), (32, 16), (64, 8), (128, 8)] {
+            let geometry = ConvolutionGeometry(batch: 8, inputChannels: channels, outputChannels: channels, inputHeight: size,
+                                               inputWidth: size, kernelHeight: 3, kernelWidth: 3, strideHeight: 1,
+                                               strideWidth: 1, paddingHeight: 1, paddingWidth: 1, hasBias: true)
+            let source = (0..<geometry.inputCount).map { _ in generator.nextNormal() }
+            let weights = (0..<geometry.weightCount).map { _ in generator.nextNormal() }
+            let bias = (0..<channels).map { _ in generator.nextNormal() }
+            let gradientDestination = (0..<geometry.outputCount).map { _ in generator.nextNormal() }
+            let implementation = OneDNNConvolution.primitives(for: geometry).implementations
+            #expect([implementation.forward, implementation.backwardData, implementation.backwardWeights].allSatisfy { $0.contains("wino") }
+                        == CPUFeatures.winogradConvolution, "\(geometry): \(implementation)")
+            var results: [Convolution.Backend: (forward: [Float], data: [Float], weights: [Float], bias: [Float])] = [:]
+            for backend in [Convolution.Backend.oneDNN, .gemm] {
+                var forward = [Float](repeating: .nan, count: geometry.outputCount)
+                var data = [Float](repeating: .nan, count: geometry.inputCount)
+                var weightGradient = [Float](repeating: .nan, count: geometry.weightCount)
+                var biasGradient = [Float](repeating: .nan, count: channels)
+                Convolution.forward(geometry, source: source, weights: weights, bias: bias, destination: &forward, backend: backend)
+                Convolution.backwardData(geometry, gradientDestination: gradientDestination, weights: weights,
+                                         gradientSource: &data, backend: backend)
+                Convolution.backwardWeights(geometry, source: source, gradientDestination: gradientDestination,
+                                            gradientWeights: &weightGradient, gradientBias: &biasGradient, backend: backend)
+                results[backend] = (forward, data, weightGradient, biasGradient)
+            }
+            let (a, b) = (results[.oneDNN]!, results[.gemm]!)
+            #expect(relativeError(a.forward, b.forward) < Self.tolerance, "forward \(geometry): \(relativeError(a.forward, b.forward))")
+            #expect(relativeError(a.data, b.data) < Self.tolerance, "backward data \(geometry): \(relativeError(a.data, b.data))")
+            #expect(relativeError(a.weights, b.weights) < Self.tolerance, "backward weights \(geometry): \(relativeError(a.weights, b.weights))")
+            #expect(relativeError(a.bias, b.bias) < Self.tolerance, "bias \(geometry): \(relativeError(a.bias, b.bias))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 /// 2-D convolution on NHWC activations and OIHW weights: oneDNN on Linux, and a portable
 /// im2col + sgemm engine elsewhere (also selectable on Linux, where tests check both).
 public enum Convolution {
@@ -13,6 +14,16 @@ public enum Convolution {
         #else
         return .gemm
         #endif
+    }
+
+    private static let algorithmSetting = Mutex(ConvolutionAlgorithm.automatic)
+
+    /// Direct or Winograd sums for the oneDNN float32 convolutions, process-wide: training's, and
+    /// the default of inference forms made after it is set. `.automatic` takes Winograd where
+    /// `ConvolutionAlgorithm.prefersWinograd` says it pays and oneDNN has it (AVX-512).
+    public static var algorithm: ConvolutionAlgorithm {
+        get { algorithmSetting.withLock { $0 } }
+        set { algorithmSetting.withLock { $0 = newValue } }
     }
 
     /// destination (NHWC) = source (NHWC) ⊛ weights (OIHW) + bias.

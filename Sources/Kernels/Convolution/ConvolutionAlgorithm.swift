@@ -26,4 +26,13 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
             && geometry.inputChannels >= 32 && geometry.outputChannels >= 32
             && geometry.inputChannels * geometry.outputChannels * geometry.batch >= 1 << 18
     }
+
+    /// Whether this choice runs `geometry` with Winograd, where oneDNN has it.
+    public func choosesWinograd(for geometry: ConvolutionGeometry) -> Bool {
+        switch self {
+        case .direct: false
+        case .winograd: CPUFeatures.winogradConvolution
+        case .automatic: CPUFeatures.winogradConvolution && Self.prefersWinograd(geometry)
+        }
+    }
 }

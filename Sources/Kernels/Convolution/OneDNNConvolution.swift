@@ -5,7 +5,9 @@ import Synchronization
 /// The oneDNN primitives of one convolution geometry: forward, backward-data and
 /// backward-weights, created once and cached. Activations stay NHWC, which oneDNN's brgconv
 /// kernels read directly; weights arrive float32 OIHW and are reordered into the blocked layout
-/// each primitive prefers (a few KB to a few MB, negligible next to the activations).
+/// each primitive prefers (a few KB to a few MB, negligible next to the activations). Where
+/// `Convolution.algorithm` picks Winograd for the geometry, the three passes run it on
+/// oneDNN's channel-blocked activations, reordered from and to NHWC around each call.
 ///
 /// In float32 everything is float32. In bf16, as PyTorch's CPU autocast runs a convolution:
 /// bf16 activations, output gradients and weights (the reorder rounds them), float32
@@ -25,6 +27,7 @@ final class OneDNNConvolution: @unchecked Sendable {
     private struct Key: Hashable {
         let geometry: ConvolutionGeometry
         let precision: Precision
+        let winograd: Bool
     }
 
     private static let cache = Mutex<[Key: OneDNNConvolution?]>([:])
@@ -36,9 +39,12 @@ final class OneDNNConvolution: @unchecked Sendable {
 
     /// The primitives in `precision`; nil in bf16 when a pass has no native kernel (cached too).
     static func primitives(for geometry: ConvolutionGeometry, precision: Precision) -> OneDNNConvolution? {
-        let key = Key(geometry: geometry, precision: precision)
+        // oneDNN 2.6 has Winograd in float32 only.
+        let winograd = precision == .float32 && Convolution.algorithm.choosesWinograd(for: geometry)
+        let key = Key(geometry: geometry, precision: precision, winograd: winograd)
         if let cached = cache.withLock({ $0[key] }) { return cached }
-        let created = OneDNNConvolution(geometry, precision: precision)
+        let created = winograd ? OneDNNConvolution(geometry, precision: precision, algorithm: dnnl_convolution_winograd)
+            ?? OneDNNConvolution(geometry, precision: precision) : OneDNNConvolution(geometry, precision: precision)
         return cache.withLock { cache in
             if let raced = cache[key] { return raced }
             cache[key] = .some(created)
@@ -51,8 +57,16 @@ final class OneDNNConvolution: @unchecked Sendable {
     private let plainWeights, bias: UnsafePointer<dnnl_memory_desc_t>
     private let forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive: OneDNN.Primitive
     private let forwardWeightsReorder, backwardDataWeightsReorder, gradientWeightsReorder: OneDNN.Primitive?
+    /// NHWC to and from the layouts the passes chose (all nil for the direct kernels, which read NHWC).
+    private let layouts: Layouts
 
-    private init?(_ g: ConvolutionGeometry, precision: Precision) {
+    private struct Layouts {
+        let forwardSource, forwardDestination, dataGradientDestination, dataGradientSource: OneDNN.Primitive?
+        let weightsSource, weightsGradientDestination: OneDNN.Primitive?
+    }
+
+    /// The primitives with the direct algorithm, or with Winograd (nil where oneDNN has none).
+    private init?(_ g: ConvolutionGeometry, precision: Precision, algorithm: dnnl_alg_kind_t = dnnl_convolution_direct) {
         geometry = g
         let inputDims = [g.batch, g.inputChannels, g.inputHeight, g.inputWidth]
         let outputDims = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
@@ -66,9 +80,13 @@ final class OneDNNConvolution: @unchecked Sendable {
         bias = OneDNN.descriptor([g.outputChannels], dnnl_a)
         let anyWeights = OneDNN.descriptor(weightDims, dnnl_format_tag_any, type)
         let anyGradientWeights = OneDNN.descriptor(weightDims, dnnl_format_tag_any)
+        // Winograd chooses its activations' layout too.
+        let isWinograd = algorithm == dnnl_convolution_winograd
+        let anyInput = OneDNN.descriptor(inputDims, dnnl_format_tag_any), anyOutput = OneDNN.descriptor(outputDims, dnnl_format_tag_any)
+        let (passSource, passGradientSource) = isWinograd ? (anyInput, anyInput) : (source, gradientSource)
+        let (passDestination, passGradientDestination) = isWinograd ? (anyOutput, anyOutput) : (destination, gradientDestination)
         defer {
-            anyWeights.deallocate()
-            anyGradientWeights.deallocate()
+            for descriptor in [anyWeights, anyGradientWeights, anyInput, anyOutput] { descriptor.deallocate() }
         }
         let strides: [Int64] = [Int64(g.strideHeight), Int64(g.strideWidth)]
         let padding: [Int64] = [Int64(g.paddingHeight), Int64(g.paddingWidth)]
@@ -80,6 +98,7 @@ final class OneDNNConvolution: @unchecked Sendable {
         func create(_ description: UnsafeRawPointer, hint: dnnl_primitive_desc_t?, _ what: String) -> dnnl_primitive_desc_t? {
             var descriptor: dnnl_primitive_desc_t?
             let status = dnnl_primitive_desc_create(&descriptor, description, attributes, OneDNN.engine.handle, hint)
+            if isWinograd { return status == dnnl_success ? descriptor : nil }
             if precision == .float32 {
                 OneDNN.check(status, "choosing a \(what) implementation for \(g)")
                 return descriptor
@@ -88,22 +107,22 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
 
         var forwardDescription = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_forward_desc_init(&forwardDescription, dnnl_forward_training, dnnl_convolution_direct,
-                                                        source, anyWeights, biasDescriptor, destination, strides, padding, padding),
+        OneDNN.check(dnnl_convolution_forward_desc_init(&forwardDescription, dnnl_forward_training, algorithm, passSource, anyWeights,
+                                                        biasDescriptor, passDestination, strides, padding, padding),
                      "describing \(label)\(g)")
         guard let forwardDescriptor = create(&forwardDescription, hint: nil, "forward") else { return nil }
         forwardPrimitive = OneDNN.Primitive(descriptor: forwardDescriptor, "\(label)forward convolution")
 
         var dataDescription = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_data_desc_init(&dataDescription, dnnl_convolution_direct,
-                                                              gradientSource, anyWeights, gradientDestination, strides, padding, padding),
+        OneDNN.check(dnnl_convolution_backward_data_desc_init(&dataDescription, algorithm, passGradientSource, anyWeights,
+                                                              passGradientDestination, strides, padding, padding),
                      "describing the \(label)backward-data pass of \(g)")
         guard let dataDescriptor = create(&dataDescription, hint: forwardDescriptor, "backward-data") else { return nil }
         backwardDataPrimitive = OneDNN.Primitive(descriptor: dataDescriptor, "\(label)backward-data convolution")
 
         var weightsDescription = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct, source,
-                                                                 anyGradientWeights, biasDescriptor, gradientDestination,
+        OneDNN.check(dnnl_convolution_backward_weights_desc_init(&weightsDescription, algorithm, passSource,
+                                                                 anyGradientWeights, biasDescriptor, passGradientDestination,
                                                                  strides, padding, padding),
                      "describing the \(label)backward-weights pass of \(g)")
         guard let weightsDescriptor = create(&weightsDescription, hint: forwardDescriptor, "backward-weights") else { return nil }
@@ -113,6 +132,38 @@ final class OneDNNConvolution: @unchecked Sendable {
         forwardWeightsReorder = OneDNN.reorder(from: plainWeights, to: forwardPrimitive.memoryDescriptor(dnnl_query_weights_md))
         backwardDataWeightsReorder = OneDNN.reorder(from: plainWeights, to: backwardDataPrimitive.memoryDescriptor(dnnl_query_weights_md))
         gradientWeightsReorder = OneDNN.reorder(from: backwardWeightsPrimitive.memoryDescriptor(dnnl_query_diff_weights_md), to: plainWeights)
+        layouts = Layouts(
+            forwardSource: OneDNN.reorder(from: source, to: forwardPrimitive.memoryDescriptor(dnnl_query_src_md)),
+            forwardDestination: OneDNN.reorder(from: forwardPrimitive.memoryDescriptor(dnnl_query_dst_md), to: destination),
+            dataGradientDestination: OneDNN.reorder(from: gradientDestination, to: backwardDataPrimitive.memoryDescriptor(dnnl_query_diff_dst_md)),
+            dataGradientSource: OneDNN.reorder(from: backwardDataPrimitive.memoryDescriptor(dnnl_query_diff_src_md), to: gradientSource),
+            weightsSource: OneDNN.reorder(from: source, to: backwardWeightsPrimitive.memoryDescriptor(dnnl_query_src_md)),
+            weightsGradientDestination: OneDNN.reorder(from: gradientDestination,
+                                                       to: backwardWeightsPrimitive.memoryDescriptor(dnnl_query_diff_dst_md)))
+    }
+
+    /// Runs `body` with an input given NHWC (`plain`) in the layout `layout` describes, reordered
+    /// into scratch memory when `reorder` exists.
+    private func withInput(_ buffer: UnsafeRawPointer, plain: UnsafePointer<dnnl_memory_desc_t>, reorder: OneDNN.Primitive?,
+                           layout: UnsafePointer<dnnl_memory_desc_t>, _ body: (UnsafeRawPointer) -> Void) {
+        guard let reorder else { return body(buffer) }
+        let count = (dnnl_memory_desc_get_size(layout) + 3) / 4
+        let blocked = AlignedMemory.allocate(count: count)
+        defer { AlignedMemory.release(blocked, count: count) }
+        reorder.execute([(DNNL_ARG_FROM, plain, buffer), (DNNL_ARG_TO, layout, UnsafeRawPointer(blocked))])
+        body(UnsafeRawPointer(blocked))
+    }
+
+    /// Runs `body` with an output buffer in the layout `layout` describes, reordered into the
+    /// NHWC `buffer` after it when `reorder` exists.
+    private func withOutput(_ buffer: UnsafeMutablePointer<Float>, plain: UnsafePointer<dnnl_memory_desc_t>, reorder: OneDNN.Primitive?,
+                            layout: UnsafePointer<dnnl_memory_desc_t>, _ body: (UnsafeRawPointer) -> Void) {
+        guard let reorder else { return body(UnsafeRawPointer(buffer)) }
+        let count = (dnnl_memory_desc_get_size(layout) + 3) / 4
+        let blocked = AlignedMemory.allocate(count: count)
+        defer { AlignedMemory.release(blocked, count: count) }
+        body(UnsafeRawPointer(blocked))
+        reorder.execute([(DNNL_ARG_FROM, layout, UnsafeRawPointer(blocked)), (DNNL_ARG_TO, plain, UnsafeRawPointer(buffer))])
     }
 
     /// True when oneDNN created the descriptor with a real kernel rather than its reference loops.
@@ -144,25 +195,39 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// `source` holds activations of the primitives' precision.
     func forward(source: UnsafeRawPointer, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  destination: UnsafeMutablePointer<Float>) {
+        let sourceLayout = forwardPrimitive.memoryDescriptor(dnnl_query_src_md)
+        let destinationLayout = forwardPrimitive.memoryDescriptor(dnnl_query_dst_md)
         withWeights(weights, reorder: forwardWeightsReorder, for: forwardPrimitive) { blocked in
-            var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
-                (DNNL_ARG_SRC, self.source, source),
-                (DNNL_ARG_WEIGHTS, forwardPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
-                (DNNL_ARG_DST, self.destination, UnsafeRawPointer(destination)),
-            ]
-            if geometry.hasBias, let bias { arguments.append((DNNL_ARG_BIAS, self.bias, UnsafeRawPointer(bias))) }
-            forwardPrimitive.execute(arguments)
+            withInput(source, plain: self.source, reorder: layouts.forwardSource, layout: sourceLayout) { source in
+                withOutput(destination, plain: self.destination, reorder: layouts.forwardDestination, layout: destinationLayout) { destination in
+                    var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
+                        (DNNL_ARG_SRC, sourceLayout, source),
+                        (DNNL_ARG_WEIGHTS, forwardPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
+                        (DNNL_ARG_DST, destinationLayout, destination),
+                    ]
+                    if geometry.hasBias, let bias { arguments.append((DNNL_ARG_BIAS, self.bias, UnsafeRawPointer(bias))) }
+                    forwardPrimitive.execute(arguments)
+                }
+            }
         }
     }
 
     /// `gradientDestination` holds gradients of the primitives' precision.
     func backwardData(gradientDestination: UnsafeRawPointer, weights: UnsafePointer<Float>, gradientSource: UnsafeMutablePointer<Float>) {
+        let gradientDestinationLayout = backwardDataPrimitive.memoryDescriptor(dnnl_query_diff_dst_md)
+        let gradientSourceLayout = backwardDataPrimitive.memoryDescriptor(dnnl_query_diff_src_md)
         withWeights(weights, reorder: backwardDataWeightsReorder, for: backwardDataPrimitive) { blocked in
-            backwardDataPrimitive.execute([
-                (DNNL_ARG_DIFF_DST, self.gradientDestination, gradientDestination),
-                (DNNL_ARG_WEIGHTS, backwardDataPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
-                (DNNL_ARG_DIFF_SRC, self.gradientSource, UnsafeRawPointer(gradientSource)),
-            ])
+            withInput(gradientDestination, plain: self.gradientDestination, reorder: layouts.dataGradientDestination,
+                      layout: gradientDestinationLayout) { gradientDestination in
+                withOutput(gradientSource, plain: self.gradientSource, reorder: layouts.dataGradientSource,
+                           layout: gradientSourceLayout) { gradientSource in
+                    backwardDataPrimitive.execute([
+                        (DNNL_ARG_DIFF_DST, gradientDestinationLayout, gradientDestination),
+                        (DNNL_ARG_WEIGHTS, backwardDataPrimitive.memoryDescriptor(dnnl_query_weights_md), blocked),
+                        (DNNL_ARG_DIFF_SRC, gradientSourceLayout, gradientSource),
+                    ])
+                }
+            }
         }
     }
 
@@ -177,13 +242,20 @@ final class OneDNNConvolution: @unchecked Sendable {
         let biasCount = geometry.outputChannels
         let biasGradient = gradientBias ?? (geometry.hasBias ? AlignedMemory.allocate(count: biasCount) : nil)
         defer { if gradientBias == nil, let biasGradient { AlignedMemory.release(biasGradient, count: biasCount) } }
-        var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
-            (DNNL_ARG_SRC, self.source, source),
-            (DNNL_ARG_DIFF_DST, self.gradientDestination, gradientDestination),
-            (DNNL_ARG_DIFF_WEIGHTS, diffWeights, UnsafeRawPointer(blocked)),
-        ]
-        if let biasGradient { arguments.append((DNNL_ARG_DIFF_BIAS, self.bias, UnsafeRawPointer(biasGradient))) }
-        backwardWeightsPrimitive.execute(arguments)
+        let sourceLayout = backwardWeightsPrimitive.memoryDescriptor(dnnl_query_src_md)
+        let gradientDestinationLayout = backwardWeightsPrimitive.memoryDescriptor(dnnl_query_diff_dst_md)
+        withInput(source, plain: self.source, reorder: layouts.weightsSource, layout: sourceLayout) { source in
+            withInput(gradientDestination, plain: self.gradientDestination, reorder: layouts.weightsGradientDestination,
+                      layout: gradientDestinationLayout) { gradientDestination in
+                var arguments: [(Int32, UnsafePointer<dnnl_memory_desc_t>, UnsafeRawPointer)] = [
+                    (DNNL_ARG_SRC, sourceLayout, source),
+                    (DNNL_ARG_DIFF_DST, gradientDestinationLayout, gradientDestination),
+                    (DNNL_ARG_DIFF_WEIGHTS, diffWeights, UnsafeRawPointer(blocked)),
+                ]
+                if let biasGradient { arguments.append((DNNL_ARG_DIFF_BIAS, self.bias, UnsafeRawPointer(biasGradient))) }
+                backwardWeightsPrimitive.execute(arguments)
+            }
+        }
         if let reorder = gradientWeightsReorder {
             reorder.execute([(DNNL_ARG_FROM, diffWeights, UnsafeRawPointer(blocked)),
                              (DNNL_ARG_TO, plainWeights, UnsafeRawPointer(gradientWeights))])

@@ -27,7 +27,7 @@ public final class InferenceModel {
     private let workspaces = Mutex<[ConvolutionWorkspace]>([])
 
     /// `convolutions` chooses direct or Winograd sums (`.automatic`: Winograd where it is faster).
-    public init(_ classifier: ImageClassifier, convolutions: ConvolutionAlgorithm = .automatic) {
+    public init(_ classifier: ImageClassifier, convolutions: ConvolutionAlgorithm = Convolution.algorithm) {
         head = classifier.head
         precision = classifier.precision
         backbone = precision == .bf16

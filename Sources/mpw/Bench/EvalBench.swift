@@ -4,8 +4,6 @@ import Models
 import MultiProxy
 import Tensors
 
-extension ConvolutionAlgorithm: ExpressibleByArgument {}
-
 struct EvalBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -41,9 +39,6 @@ struct EvalBench: ParsableCommand {
     @Option(help: "What runs: inference (the inference form) or training (the training graph in evaluation mode).")
     var form = Form.inference
 
-    @Option(help: "Inference convolutions: automatic (Winograd where it is faster, where oneDNN has it), direct, or winograd.")
-    var convolutions = ConvolutionAlgorithm.automatic
-
     @OptionGroup var heads: HeadOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var precision: PrecisionOptions
@@ -67,7 +62,7 @@ struct EvalBench: ParsableCommand {
         let images = Tensor.randomNormal([batch, 3, size, size], generator: &data)
 
         let buildStart = Timing.now()
-        let inference = form == .inference ? InferenceModel(network, convolutions: convolutions) : nil
+        let inference = form == .inference ? InferenceModel(network) : nil
         let buildSeconds = Timing.now() - buildStart
         func forward() {
             if let inference { _ = inference(images) } else { _ = withoutGradients { network(images) } }
@@ -88,7 +83,7 @@ struct EvalBench: ParsableCommand {
         report.add("model", "model", model)
         report.add("head", "head", heads.head)
         report.add("form", "form", form.rawValue)
-        report.add("convolutions", "convolutions", convolutions.rawValue)
+        report.add("convolutions", "convolutions", Convolution.algorithm.rawValue)
         report.add("batch", "batch", batch)
         report.add("precision", "precision", (precision ?? .fp32).rawValue)
         report.add("threads", "threads", Threads.count)
