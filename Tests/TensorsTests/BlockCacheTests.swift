@@ -5,7 +5,7 @@ import Testing
 /// The large-block cache: blocks come back by size, and live plus cached never passes the larger
 /// of the limit and the peak in use.
 @Suite struct BlockCacheTests {
-    @Test func returnsAReleasedBlockForTheSameSizeOnly() {
+    @Test func returnsAReleasedBlockForItsSizeAndNoSmallerRequest() {
         var cache = BlockCache(limit: 100)
         let evicted = cache.admitFresh(10)
         cache.keep(0xA0, 10)
@@ -13,6 +13,21 @@ import Testing
         #expect(evicted.isEmpty)
         #expect(otherSize == nil && sameSize == 0xA0 && again == nil)
         #expect(cache.liveBytes == 10 && cache.cachedBytes == 0)
+    }
+
+    /// A request takes the smallest cached block up to a quarter larger, and the block goes back
+    /// to the cache at its true size.
+    @Test func aRequestTakesTheSmallestBlockAtMostAQuarterLarger() {
+        var cache = BlockCache(limit: 1000)
+        for size in [100, 110, 124, 126] { _ = cache.admitFresh(size) }
+        for (address, size) in [(UInt(0x100), 100), (0x110, 110), (0x124, 124), (0x126, 126)] { cache.keep(address, size) }
+        #expect(cache.take(101) == 0x110)
+        #expect(cache.take(101) == 0x124)
+        #expect(cache.take(101) == nil, "126 is more than a quarter above 101")
+        #expect(cache.liveBytes == 234 && cache.cachedBytes == 226)
+        cache.keep(0x110, 101)
+        #expect(cache.liveBytes == 124 && cache.cachedBytes == 336)
+        #expect(cache.take(110) == 0x110)
     }
 
     @Test func releasedBlocksAreKeptAndTheNextFreshBlockTrimsThemToThePeak() {
