@@ -48,6 +48,38 @@ static inline __attribute__((always_inline)) v16 NAME(exp)(v16 input) {
     return NAME(select)(input != input, input, result);
 }
 
+/// Cephes-style log, `VectorMath.log` step for step; subnormal lanes go to libm's logf.
+static inline __attribute__((always_inline)) v16 NAME(log)(v16 input) {
+    vi16 bits = (vi16)input;
+    v16 exponent = __builtin_convertvector((bits >> 23) & 0xff, v16) - 126.0f;
+    v16 m = (v16)((bits & (int)0x807fffff) | 0x3f000000);
+    vi16 small = m < 0.707106781186547524f;
+    exponent = NAME(select)(small, exponent - 1.0f, exponent);
+    m = m - 1.0f;
+    m = NAME(select)(small, m + m + 1.0f, m);
+    v16 z = m * m;
+    v16 p = NAME(splat)(7.0376836292e-2f);
+    p = MADD(p, m, NAME(splat)(-1.1514610310e-1f));
+    p = MADD(p, m, NAME(splat)(1.1676998740e-1f));
+    p = MADD(p, m, NAME(splat)(-1.2420140846e-1f));
+    p = MADD(p, m, NAME(splat)(1.4249322787e-1f));
+    p = MADD(p, m, NAME(splat)(-1.6668057665e-1f));
+    p = MADD(p, m, NAME(splat)(2.0000714765e-1f));
+    p = MADD(p, m, NAME(splat)(-2.4999993993e-1f));
+    p = MADD(p, m, NAME(splat)(3.3333331174e-1f));
+    v16 y = m * z * p;
+    y = MADD(exponent, NAME(splat)(-2.12194440e-4f), y);
+    y = MADD(z, NAME(splat)(-0.5f), y);
+    v16 result = MADD(exponent, NAME(splat)(0.693359375f), m + y);
+    for (int lane = 0; lane < 16; lane++) {
+        if (input[lane] > 0 && input[lane] < 1.17549435e-38f) result[lane] = logf(input[lane]);
+    }
+    result = NAME(select)(input == 0.0f, NAME(splat)(-__builtin_inff()), result);
+    result = NAME(select)(input < 0.0f, NAME(splat)(__builtin_nanf("")), result);
+    result = NAME(select)(input == __builtin_inff(), NAME(splat)(__builtin_inff()), result);
+    return NAME(select)(input != input, input, result);
+}
+
 static void NAME(form_kernel)(float *matrix, long count, float shift, float lambda) {
     v16 scale = NAME(splat)(-1.0f / lambda);
     v16 offset = NAME(splat)(shift);
@@ -56,15 +88,31 @@ static void NAME(form_kernel)(float *matrix, long count, float shift, float lamb
     }
 }
 
+/// mu / x, or mu o x^(-f_s) (power = -f_s) when the source marginal is relaxed.
+static inline __attribute__((always_inline)) v16 NAME(source_scaling)(v16 mu, v16 kernel_times_beta, int relaxed,
+                                                                       v16 power) {
+    return relaxed ? mu * NAME(exp)(NAME(log)(kernel_times_beta) * power) : mu / kernel_times_beta;
+}
+
+/// nu / x, or nu x^(-f_t) (power = -f_t) when the target marginal is relaxed.
+static inline __attribute__((always_inline)) float NAME(target_scaling)(float nu, float kernel_times_alpha, int relaxed,
+                                                                        float power) {
+    return relaxed ? nu * powf(kernel_times_alpha, power) : nu / kernel_times_alpha;
+}
+
 /// m = 4: one pass over the rows per iteration forms K beta, alpha, its change and the four dot
 /// products of K^T alpha, so K is read once per iteration.
 static inline __attribute__((always_inline)) long NAME(sinkhorn_four)(const float *kernel, long padded_rows, const float *mu,
-                                                                      const float *nu, float *alpha, float *beta,
+                                                                      const float *nu, float source_exponent,
+                                                                      float target_exponent, float *alpha, float *beta,
                                                                       long first, long last, float threshold,
                                                                       double *changes, double change_scale,
-                                                                      float *history, int *converged, int measures_change) {
+                                                                      float *history, int *converged, int measures_change,
+                                                                      int relaxed) {
     const float *column0 = kernel, *column1 = kernel + padded_rows;
     const float *column2 = kernel + 2 * padded_rows, *column3 = kernel + 3 * padded_rows;
+    v16 source_power = NAME(splat)(-source_exponent);
+    float target_power = -target_exponent;
     float scaling[4] = {beta[0], beta[1], beta[2], beta[3]};
     long iterations = last;
     for (long iteration = first; iteration <= last; iteration++) {
@@ -76,7 +124,7 @@ static inline __attribute__((always_inline)) long NAME(sinkhorn_four)(const floa
             v16 k0 = NAME(load)(column0 + start), k1 = NAME(load)(column1 + start);
             v16 k2 = NAME(load)(column2 + start), k3 = NAME(load)(column3 + start);
             v16 kernel_times_beta = MADD(k1, beta1, k0 * beta0) + MADD(k3, beta3, k2 * beta2);
-            v16 updated = NAME(load)(mu + start) / kernel_times_beta;
+            v16 updated = NAME(source_scaling)(NAME(load)(mu + start), kernel_times_beta, relaxed, source_power);
             if (measures_change) {
                 change += NAME(abs)(updated - NAME(load)(alpha + start));
                 size += updated;
@@ -87,10 +135,10 @@ static inline __attribute__((always_inline)) long NAME(sinkhorn_four)(const floa
             dot2 = MADD(k2, updated, dot2);
             dot3 = MADD(k3, updated, dot3);
         }
-        scaling[0] = nu[0] / NAME(pairwise_sum)(dot0);
-        scaling[1] = nu[1] / NAME(pairwise_sum)(dot1);
-        scaling[2] = nu[2] / NAME(pairwise_sum)(dot2);
-        scaling[3] = nu[3] / NAME(pairwise_sum)(dot3);
+        scaling[0] = NAME(target_scaling)(nu[0], NAME(pairwise_sum)(dot0), relaxed, target_power);
+        scaling[1] = NAME(target_scaling)(nu[1], NAME(pairwise_sum)(dot1), relaxed, target_power);
+        scaling[2] = NAME(target_scaling)(nu[2], NAME(pairwise_sum)(dot2), relaxed, target_power);
+        scaling[3] = NAME(target_scaling)(nu[3], NAME(pairwise_sum)(dot3), relaxed, target_power);
         if (history) {
             float *slot = history + (iteration - 1) * 4;
             slot[0] = scaling[0]; slot[1] = scaling[1]; slot[2] = scaling[2]; slot[3] = scaling[3];
@@ -108,18 +156,15 @@ static inline __attribute__((always_inline)) long NAME(sinkhorn_four)(const floa
 
 /// Any m: one pass over K for alpha (rows in lanes, columns accumulated with beta broadcast) and
 /// one per column for K^T alpha.
-static long NAME(sinkhorn_kernel)(const float *kernel, long padded_rows, long columns, const float *mu, const float *nu,
-                                  float *alpha, float *beta, long first, long last, float threshold, double *changes,
-                                  double change_scale, float *history, int *converged) {
-    *converged = 0;
-    if (columns == 4) {
-        if (threshold > 0 || changes) {
-            return NAME(sinkhorn_four)(kernel, padded_rows, mu, nu, alpha, beta, first, last, threshold, changes,
-                                       change_scale, history, converged, 1);
-        }
-        return NAME(sinkhorn_four)(kernel, padded_rows, mu, nu, alpha, beta, first, last, threshold, changes,
-                                   change_scale, history, converged, 0);
-    }
+static inline __attribute__((always_inline)) long NAME(sinkhorn_any)(const float *kernel, long padded_rows, long columns,
+                                                                     const float *mu, const float *nu,
+                                                                     float source_exponent, float target_exponent,
+                                                                     float *alpha, float *beta, long first, long last,
+                                                                     float threshold, double *changes,
+                                                                     double change_scale, float *history,
+                                                                     int *converged, int relaxed) {
+    v16 source_power = NAME(splat)(-source_exponent);
+    float target_power = -target_exponent;
     for (long iteration = first; iteration <= last; iteration++) {
         v16 change = NAME(splat)(0), size = NAME(splat)(0);
         for (long start = 0; start < padded_rows; start += 16) {
@@ -128,7 +173,7 @@ static long NAME(sinkhorn_kernel)(const float *kernel, long padded_rows, long co
                 kernel_times_beta = MADD(NAME(load)(kernel + column * padded_rows + start), NAME(splat)(beta[column]),
                                          kernel_times_beta);
             }
-            v16 updated = NAME(load)(mu + start) / kernel_times_beta;
+            v16 updated = NAME(source_scaling)(NAME(load)(mu + start), kernel_times_beta, relaxed, source_power);
             change += NAME(abs)(updated - NAME(load)(alpha + start));
             size += updated;
             NAME(store)(updated, alpha + start);
@@ -139,7 +184,7 @@ static long NAME(sinkhorn_kernel)(const float *kernel, long padded_rows, long co
             for (long start = 0; start < padded_rows; start += 16) {
                 dot = MADD(NAME(load)(line + start), NAME(load)(alpha + start), dot);
             }
-            beta[column] = nu[column] / NAME(pairwise_sum)(dot);
+            beta[column] = NAME(target_scaling)(nu[column], NAME(pairwise_sum)(dot), relaxed, target_power);
         }
         if (history) {
             for (long column = 0; column < columns; column++) history[(iteration - 1) * columns + column] = beta[column];
@@ -151,6 +196,166 @@ static long NAME(sinkhorn_kernel)(const float *kernel, long padded_rows, long co
         }
     }
     return last;
+}
+
+/// Each loop is instantiated with its flags constant, so the balanced code (both exponents 1)
+/// is the plain division loop, untouched by the relaxed one.
+static long NAME(sinkhorn_kernel)(const float *kernel, long padded_rows, long columns, const float *mu, const float *nu,
+                                  float source_exponent, float target_exponent, float *alpha, float *beta, long first,
+                                  long last, float threshold, double *changes, double change_scale, float *history,
+                                  int *converged) {
+    *converged = 0;
+    int relaxed = !(source_exponent == 1 && target_exponent == 1);
+    int measures_change = threshold > 0 || changes;
+#define SINKHORN_FOUR(measures, relax)                                                                                  \
+    NAME(sinkhorn_four)(kernel, padded_rows, mu, nu, source_exponent, target_exponent, alpha, beta, first, last,       \
+                        threshold, changes, change_scale, history, converged, measures, relax)
+    if (columns == 4) {
+        if (relaxed) return measures_change ? SINKHORN_FOUR(1, 1) : SINKHORN_FOUR(0, 1);
+        return measures_change ? SINKHORN_FOUR(1, 0) : SINKHORN_FOUR(0, 0);
+    }
+#undef SINKHORN_FOUR
+    if (relaxed) {
+        return NAME(sinkhorn_any)(kernel, padded_rows, columns, mu, nu, source_exponent, target_exponent, alpha, beta,
+                                  first, last, threshold, changes, change_scale, history, converged, 1);
+    }
+    return NAME(sinkhorn_any)(kernel, padded_rows, columns, mu, nu, source_exponent, target_exponent, alpha, beta, first,
+                              last, threshold, changes, change_scale, history, converged, 0);
+}
+
+static inline __attribute__((always_inline)) vd16 NAME(load_double)(const double *p) { return *(const vd16u *)p; }
+static inline __attribute__((always_inline)) void NAME(store_double)(vd16 value, double *p) { *(vd16u *)p = value; }
+static inline __attribute__((always_inline)) vd16 NAME(widen)(v16 x) { return __builtin_convertvector(x, vd16); }
+static inline __attribute__((always_inline)) v16 NAME(narrow)(vd16 x) { return __builtin_convertvector(x, v16); }
+
+/// candidate where it exceeds current, else current (Swift's `lanewiseMaximum`, lane for lane).
+static inline __attribute__((always_inline)) vd16 NAME(larger)(vd16 current, vd16 candidate) {
+    vl16 mask = (vl16)(candidate > current);
+    return (vd16)(((vl16)candidate & mask) | ((vl16)current & ~mask));
+}
+
+/// The largest lane by halving, as Swift's `largestLane`.
+static inline __attribute__((always_inline)) double NAME(largest_lane)(vd16 x) {
+    vd8 eight = x.lo;
+    vd8 upper = x.hi;
+    vl8 mask8 = (vl8)(upper > eight);
+    eight = (vd8)(((vl8)upper & mask8) | ((vl8)eight & ~mask8));
+    vd4 four = eight.lo, upper4 = eight.hi;
+    vl4 mask4 = (vl4)(upper4 > four);
+    four = (vd4)(((vl4)upper4 & mask4) | ((vl4)four & ~mask4));
+    double first = four.z > four.x ? four.z : four.x;
+    double second = four.w > four.y ? four.w : four.y;
+    return second >= first ? second : first;
+}
+
+/// a = log mu - f_s LSE_j(b_j - C~_ij), rows in lanes. Each exponent is formed in double and,
+/// less its row maximum, exponentiated in float; f_s = 1 keeps the balanced rounding.
+static void NAME(update_log_alpha)(const float *scaled_cost, const double *log_beta, const double *log_mu,
+                                   double exponent, long padded_rows, long columns, double *log_alpha) {
+    for (long start = 0; start < padded_rows; start += 16) {
+        vd16 largest = (vd16)(-__builtin_inf());
+        for (long column = 0; column < columns; column++) {
+            vd16 term = (vd16)log_beta[column] - NAME(widen)(NAME(load)(scaled_cost + column * padded_rows + start));
+            largest = NAME(larger)(largest, term);
+        }
+        v16 total = NAME(splat)(0);
+        for (long column = 0; column < columns; column++) {
+            vd16 term = (vd16)log_beta[column] - NAME(widen)(NAME(load)(scaled_cost + column * padded_rows + start));
+            total += NAME(exp)(NAME(narrow)(term - largest));
+        }
+        vd16 log_sum = NAME(widen)(NAME(log)(total));
+        vd16 mass = NAME(load_double)(log_mu + start);
+        NAME(store_double)(exponent == 1 ? mass - largest - log_sum : mass - (largest + log_sum) * exponent,
+                           log_alpha + start);
+    }
+}
+
+/// b = log nu - f_t LSE_i(a_i - C~_ij), one column at a time.
+static inline __attribute__((always_inline)) void NAME(update_log_beta)(const float *scaled_cost,
+                                                                        const double *log_alpha, const double *log_nu,
+                                                                        double exponent, long padded_rows, long columns,
+                                                                        double *log_beta) {
+    for (long column = 0; column < columns; column++) {
+        const float *line = scaled_cost + column * padded_rows;
+        vd16 largest_lanes = (vd16)(-__builtin_inf());
+        for (long start = 0; start < padded_rows; start += 16) {
+            largest_lanes = NAME(larger)(largest_lanes,
+                                         NAME(load_double)(log_alpha + start) - NAME(widen)(NAME(load)(line + start)));
+        }
+        double largest = NAME(largest_lane)(largest_lanes);
+        v16 total = NAME(splat)(0);
+        for (long start = 0; start < padded_rows; start += 16) {
+            vd16 term = NAME(load_double)(log_alpha + start) - NAME(widen)(NAME(load)(line + start));
+            total += NAME(exp)(NAME(narrow)(term - (vd16)largest));
+        }
+        double log_sum = log((double)NAME(pairwise_sum)(total));
+        log_beta[column] = exponent == 1 ? log_nu[column] - largest - log_sum
+                                         : log_nu[column] - (largest + log_sum) * exponent;
+    }
+}
+
+/// ||alpha - alpha'||_1 from log-scalings, scaled by e^(-max a) (returned in largest), and
+/// ||alpha||_1 at the same scale in size. |e^d - 1| is taken as |d + d^2/2| for |d| < 1e-3, where
+/// the float exponential would round small changes away.
+static inline __attribute__((always_inline)) float NAME(log_alpha_change)(const double *log_alpha,
+                                                                          const double *previous, long padded_rows,
+                                                                          double *largest, float *size) {
+    vd16 largest_lanes = (vd16)(-__builtin_inf());
+    for (long start = 0; start < padded_rows; start += 16) {
+        largest_lanes = NAME(larger)(largest_lanes, NAME(load_double)(log_alpha + start));
+    }
+    *largest = NAME(largest_lane)(largest_lanes);
+    vd16 shift = (vd16)*largest;
+    v16 change = NAME(splat)(0), total = NAME(splat)(0);
+    for (long start = 0; start < padded_rows; start += 16) {
+        vd16 current = NAME(load_double)(log_alpha + start);
+        v16 weight = NAME(exp)(NAME(narrow)(current - shift));
+        v16 difference = NAME(narrow)(NAME(load_double)(previous + start) - current);
+        v16 capped = NAME(select)(NAME(splat)(80) < difference, NAME(splat)(80), difference);
+        v16 ratio_minus_one = NAME(exp)(capped) - 1.0f;
+        v16 series = MADD(difference * difference, NAME(splat)(0.5f), difference);
+        ratio_minus_one = NAME(select)(NAME(abs)(difference) < 1e-3f, series, ratio_minus_one);
+        change = MADD(weight, NAME(abs)(ratio_minus_one), change);
+        total += weight;
+    }
+    *size = NAME(pairwise_sum)(total);
+    return NAME(pairwise_sum)(change);
+}
+
+static long NAME(sinkhorn_log)(const float *scaled_cost, long padded_rows, long columns, const double *log_mu,
+                               const double *log_nu, double source_exponent, double target_exponent,
+                               double *log_alpha, double *previous_log_alpha, double *log_beta, long first, long last,
+                               float threshold, double *changes, double log_scale, float *history, int *converged) {
+    *converged = 0;
+    double *current = log_alpha, *previous = previous_log_alpha;
+    long iterations = last;
+    for (long iteration = first; iteration <= last; iteration++) {
+        double *swap = previous;
+        previous = current;
+        current = swap;
+        NAME(update_log_alpha)(scaled_cost, log_beta, log_mu, source_exponent, padded_rows, columns, current);
+        NAME(update_log_beta)(scaled_cost, current, log_nu, target_exponent, padded_rows, columns, log_beta);
+        if (history) {
+            for (long column = 0; column < columns; column++) {
+                history[(iteration - 1) * columns + column] = (float)log_beta[column];
+            }
+        }
+        if (changes || (threshold > 0 && iteration >= 2)) {
+            double largest;
+            float size;
+            float change = NAME(log_alpha_change)(current, previous, padded_rows, &largest, &size);
+            if (changes) changes[iteration - first] = (double)change * exp(largest + log_scale);
+            if (threshold > 0 && iteration >= 2 && change < threshold * size) {
+                iterations = iteration;
+                *converged = 1;
+                break;
+            }
+        }
+    }
+    if (current != log_alpha) {
+        for (long row = 0; row < padded_rows; row++) log_alpha[row] = current[row];
+    }
+    return iterations;
 }
 
 /// alpha = mu / (K beta) with the sums of `sinkhorn_kernel`, so it equals the alpha that loop made.
@@ -184,8 +389,10 @@ static void NAME(form_plan)(const float *kernel, const float *alpha, const float
     }
 }
 
-static void NAME(recompute_alpha)(const float *kernel, const float *beta, const float *mu, long padded_rows, long columns,
-                                  float *alpha, float *inverse_u) {
+static void NAME(recompute_alpha)(const float *kernel, const float *beta, const float *mu, float source_exponent,
+                                  long padded_rows, long columns, float *alpha, float *inverse_u) {
+    int relaxed = source_exponent != 1;
+    v16 power = NAME(splat)(-source_exponent);
     for (long start = 0; start < padded_rows; start += 16) {
         v16 kernel_times_beta = NAME(splat)(0);
         for (long column = 0; column < columns; column++) {
@@ -194,7 +401,8 @@ static void NAME(recompute_alpha)(const float *kernel, const float *beta, const 
         }
         v16 inverse = 1.0f / kernel_times_beta;
         NAME(store)(inverse, inverse_u + start);
-        NAME(store)(NAME(load)(mu + start) * inverse, alpha + start);
+        v16 mass = NAME(load)(mu + start);
+        NAME(store)(relaxed ? mass * NAME(exp)(NAME(log)(kernel_times_beta) * power) : mass * inverse, alpha + start);
     }
 }
 
@@ -258,9 +466,9 @@ static inline __attribute__((always_inline)) void NAME(adjoint_four)(const float
 }
 
 static void NAME(adjoint_step)(const float *kernel, const float *mu, const float *previous_beta, const float *v_bar,
-                               long padded_rows, long columns, float *alpha, float *inverse_u, float *alpha_bar,
-                               float *u_bar, float *kernel_bar, float *beta_bar) {
-    if (columns == 4) {
+                               float source_exponent, long padded_rows, long columns, float *alpha, float *inverse_u,
+                               float *alpha_bar, float *u_bar, float *kernel_bar, float *beta_bar) {
+    if (columns == 4 && source_exponent == 1) {
         NAME(adjoint_four)(kernel, mu, previous_beta, v_bar, padded_rows, alpha_bar, kernel_bar, beta_bar);
         return;
     }
@@ -270,7 +478,8 @@ static void NAME(adjoint_step)(const float *kernel, const float *mu, const float
             adjoint_alpha = MADD(NAME(load)(kernel + column * padded_rows + start), NAME(splat)(v_bar[column]), adjoint_alpha);
         }
         v16 current_alpha = NAME(load)(alpha + start);
-        v16 adjoint_u = -adjoint_alpha * current_alpha * NAME(load)(inverse_u + start);
+        // -f_s times the balanced term; multiplying by -1 first is exact, so f_s = 1 rounds as before.
+        v16 adjoint_u = NAME(splat)(-source_exponent) * adjoint_alpha * current_alpha * NAME(load)(inverse_u + start);
         NAME(store)(adjoint_u, u_bar + start);
         for (long column = 0; column < columns; column++) {
             float *slot = kernel_bar + column * padded_rows + start;
@@ -310,38 +519,6 @@ static inline __attribute__((always_inline)) void NAME(store_any)(v16 value, flo
         return;
     }
     for (long lane = 0; lane < lanes; lane++) p[lane] = value[lane];
-}
-
-/// Cephes-style log, `VectorMath.log` step for step; subnormal lanes go to libm's logf.
-static inline __attribute__((always_inline)) v16 NAME(log)(v16 input) {
-    vi16 bits = (vi16)input;
-    v16 exponent = __builtin_convertvector((bits >> 23) & 0xff, v16) - 126.0f;
-    v16 m = (v16)((bits & (int)0x807fffff) | 0x3f000000);
-    vi16 small = m < 0.707106781186547524f;
-    exponent = NAME(select)(small, exponent - 1.0f, exponent);
-    m = m - 1.0f;
-    m = NAME(select)(small, m + m + 1.0f, m);
-    v16 z = m * m;
-    v16 p = NAME(splat)(7.0376836292e-2f);
-    p = MADD(p, m, NAME(splat)(-1.1514610310e-1f));
-    p = MADD(p, m, NAME(splat)(1.1676998740e-1f));
-    p = MADD(p, m, NAME(splat)(-1.2420140846e-1f));
-    p = MADD(p, m, NAME(splat)(1.4249322787e-1f));
-    p = MADD(p, m, NAME(splat)(-1.6668057665e-1f));
-    p = MADD(p, m, NAME(splat)(2.0000714765e-1f));
-    p = MADD(p, m, NAME(splat)(-2.4999993993e-1f));
-    p = MADD(p, m, NAME(splat)(3.3333331174e-1f));
-    v16 y = m * z * p;
-    y = MADD(exponent, NAME(splat)(-2.12194440e-4f), y);
-    y = MADD(z, NAME(splat)(-0.5f), y);
-    v16 result = MADD(exponent, NAME(splat)(0.693359375f), m + y);
-    for (int lane = 0; lane < 16; lane++) {
-        if (input[lane] > 0 && input[lane] < 1.17549435e-38f) result[lane] = logf(input[lane]);
-    }
-    result = NAME(select)(input == 0.0f, NAME(splat)(-__builtin_inff()), result);
-    result = NAME(select)(input < 0.0f, NAME(splat)(__builtin_nanf("")), result);
-    result = NAME(select)(input == __builtin_inff(), NAME(splat)(__builtin_inff()), result);
-    return NAME(select)(input != input, input, result);
 }
 
 static void NAME(log_affine)(const float *source, long count, float scale, float shift, float *destination) {
@@ -403,6 +580,8 @@ static float NAME(dot_runs)(const float *a, const float *b, long runs, long stri
 static const MPWKernelTable NAME(table) = {
     .form_kernel = NAME(form_kernel),
     .sinkhorn_kernel = NAME(sinkhorn_kernel),
+    .sinkhorn_log = NAME(sinkhorn_log),
+    .update_log_alpha = NAME(update_log_alpha),
     .update_alpha = NAME(update_alpha),
     .form_plan = NAME(form_plan),
     .recompute_alpha = NAME(recompute_alpha),

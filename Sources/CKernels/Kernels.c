@@ -16,6 +16,13 @@ typedef float v8 __attribute__((ext_vector_type(8)));
 typedef float v4 __attribute__((ext_vector_type(4)));
 typedef float v2 __attribute__((ext_vector_type(2)));
 typedef int vi16 __attribute__((ext_vector_type(16)));
+typedef double vd16 __attribute__((ext_vector_type(16)));
+typedef double vd16u __attribute__((ext_vector_type(16), aligned(8)));
+typedef double vd8 __attribute__((ext_vector_type(8)));
+typedef double vd4 __attribute__((ext_vector_type(4)));
+typedef long long vl16 __attribute__((ext_vector_type(16)));
+typedef long long vl8 __attribute__((ext_vector_type(8)));
+typedef long long vl4 __attribute__((ext_vector_type(4)));
 
 #define JOIN2(a, b) a##_##b
 #define JOIN(a, b) JOIN2(a, b)

@@ -23,15 +23,33 @@ typedef struct MPWKernelTable {
     void (*form_kernel)(float *matrix, long count, float shift, float lambda);
 
     /// Iterations first...last of Algorithm 1 in the kernel domain, continuing from the alpha
-    /// (padded_rows) and beta (columns) given: alpha_t = mu / (K beta_{t-1}), beta_t = nu / (K^T alpha_t).
+    /// (padded_rows) and beta (columns) given: alpha_t = mu / (K beta_{t-1}), beta_t = nu / (K^T alpha_t)
+    /// when both marginal exponents are 1 (balanced), else alpha_t = mu o (K beta_{t-1})^(-source_exponent),
+    /// beta_t = nu o (K^T alpha_t)^(-target_exponent) (unbalanced, KL-relaxed marginals).
     /// One loop serves every stop rule: with threshold > 0 it stops after the first t >= 2 whose
     /// L1 change of alpha is below threshold times its L1 size (the relative rule); with changes not
     /// NULL it writes each iteration's L1 change of alpha times change_scale to changes[t - first]
     /// (the batch rule decides outside). history, when not NULL, receives beta_t at offset
     /// (t - 1) * columns. Leaves alpha_T and beta_T, writes whether it stopped early, returns T.
     long (*sinkhorn_kernel)(const float *kernel, long padded_rows, long columns, const float *mu, const float *nu,
-                            float *alpha, float *beta, long first, long last, float threshold, double *changes,
-                            double change_scale, float *history, int *converged);
+                            float source_exponent, float target_exponent, float *alpha, float *beta, long first,
+                            long last, float threshold, double *changes, double change_scale, float *history,
+                            int *converged);
+
+    /// The same iterations in the log domain on the scaled cost C~ (float) and double a = log alpha
+    /// (padded_rows), b = log beta (columns): a = log mu - f_s LSE_j(b_j - C~_ij), b = log nu -
+    /// f_t LSE_i(a_i - C~_ij), each exponent formed in double and exponentiated in float less its
+    /// maximum. The stop rule as in `sinkhorn_kernel`, the change of alpha measured stably from the
+    /// log-scalings and, for changes, at the scale e^(a + log_scale). previous_log_alpha is
+    /// padded_rows doubles of workspace; history receives (float)b_t. Leaves a_T and b_T.
+    long (*sinkhorn_log)(const float *scaled_cost, long padded_rows, long columns, const double *log_mu,
+                         const double *log_nu, double source_exponent, double target_exponent, double *log_alpha,
+                         double *previous_log_alpha, double *log_beta, long first, long last, float threshold,
+                         double *changes, double log_scale, float *history, int *converged);
+
+    /// a = log mu - exponent LSE_j(b_j - C~_ij), computed as `sinkhorn_log` computes it.
+    void (*update_log_alpha)(const float *scaled_cost, const double *log_beta, const double *log_mu, double exponent,
+                             long padded_rows, long columns, double *log_alpha);
 
     /// alpha = mu / (K beta), summed as `sinkhorn_kernel` sums, so it reproduces that loop's alpha.
     void (*update_alpha)(const float *kernel, const float *beta, const float *mu, long padded_rows, long columns,
@@ -41,9 +59,9 @@ typedef struct MPWKernelTable {
     void (*form_plan)(const float *kernel, const float *alpha, const float *beta, long padded_rows, long columns,
                       float *plan);
 
-    /// alpha = mu / (K beta) and inverse_u = 1 / (K beta).
-    void (*recompute_alpha)(const float *kernel, const float *beta, const float *mu, long padded_rows, long columns,
-                            float *alpha, float *inverse_u);
+    /// alpha = mu o (K beta)^(-source_exponent) (mu / (K beta) when it is 1) and inverse_u = 1 / (K beta).
+    void (*recompute_alpha)(const float *kernel, const float *beta, const float *mu, float source_exponent,
+                            long padded_rows, long columns, float *alpha, float *inverse_u);
 
     /// The adjoints of P = diag(alpha) K diag(beta) given Pbar: Kbar += Pbar o alpha beta^T,
     /// alphabar = (Pbar o K) beta, betabar = (Pbar o K)^T alpha.
@@ -51,12 +69,13 @@ typedef struct MPWKernelTable {
                       long padded_rows, long columns, float *kernel_bar, float *alpha_bar, float *beta_bar);
 
     /// One backward step of the unrolled kernel-domain recursion for any m, after vbar: alphabar +=
-    /// K vbar, ubar = -alphabar o alpha o inverse_u, Kbar += alpha vbar^T + ubar beta_{t-1}^T; then,
-    /// when beta_bar is not NULL, betabar_{t-1} = K^T ubar. For m = 4 alpha and inverse_u are
-    /// recomputed from mu and beta_{t-1} in the same pass (the caller need not fill them).
+    /// K vbar, ubar = -source_exponent alphabar o alpha o inverse_u, Kbar += alpha vbar^T + ubar
+    /// beta_{t-1}^T; then, when beta_bar is not NULL, betabar_{t-1} = K^T ubar. For m = 4 with
+    /// source_exponent 1, alpha and inverse_u are recomputed from mu and beta_{t-1} in the same pass
+    /// (the caller need not fill them).
     void (*adjoint_step)(const float *kernel, const float *mu, const float *previous_beta, const float *v_bar,
-                         long padded_rows, long columns, float *alpha, float *inverse_u, float *alpha_bar,
-                         float *u_bar, float *kernel_bar, float *beta_bar);
+                         float source_exponent, long padded_rows, long columns, float *alpha, float *inverse_u,
+                         float *alpha_bar, float *u_bar, float *kernel_bar, float *beta_bar);
 
     /// matrix[i] *= kernel[i] * factor for i < count (a multiple of 16).
     void (*multiply_by_kernel)(float *matrix, const float *kernel, long count, float factor);

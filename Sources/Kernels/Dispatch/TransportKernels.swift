@@ -15,22 +15,52 @@ public struct TransportKernels: @unchecked Sendable {
         table.pointee.form_kernel(matrix, count, shift, lambda)
     }
 
-    /// Iterations first...last of kernel-domain Algorithm 1, continuing from `alpha` and `beta`.
-    /// The stop rule is a parameter: `threshold > 0` stops at the first t >= 2 whose relative L1
-    /// change of alpha is below it; `changes`, when given, receives each iteration's L1 change of
-    /// alpha times `changeScale` at t - first (the batch rule). `history` receives beta_t at
-    /// (t - 1) * columns. Returns the last iteration run and whether it stopped early.
+    /// Iterations first...last of kernel-domain Algorithm 1, continuing from `alpha` and `beta`:
+    /// alpha = mu o (K beta)^(-f_s), beta = nu o (K^T alpha)^(-f_t), with the marginal `exponents`
+    /// f = tau / (tau + lambda) of unbalanced transport, (1, 1) when balanced (then the divisions
+    /// mu / (K beta), nu / (K^T alpha) exactly). The stop rule is a parameter: `threshold > 0`
+    /// stops at the first t >= 2 whose relative L1 change of alpha is below it; `changes`, when
+    /// given, receives each iteration's L1 change of alpha times `changeScale` at t - first (the
+    /// batch rule). `history` receives beta_t at (t - 1) * columns. Returns the last iteration
+    /// run and whether it stopped early.
     public func sinkhorn(kernel: UnsafePointer<Float>, paddedRows: Int, columns: Int,
-                         mu: UnsafePointer<Float>, nu: UnsafePointer<Float>,
+                         mu: UnsafePointer<Float>, nu: UnsafePointer<Float>, exponents: (source: Float, target: Float) = (1, 1),
                          alpha: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
                          iterations: ClosedRange<Int>, threshold: Float,
                          changes: UnsafeMutablePointer<Double>? = nil, changeScale: Double = 1,
                          history: UnsafeMutablePointer<Float>?) -> (iterations: Int, converged: Bool) {
         var converged: Int32 = 0
-        let last = table.pointee.sinkhorn_kernel(kernel, paddedRows, columns, mu, nu, alpha, beta,
-                                                 iterations.lowerBound, iterations.upperBound, threshold,
+        let last = table.pointee.sinkhorn_kernel(kernel, paddedRows, columns, mu, nu, exponents.source, exponents.target,
+                                                 alpha, beta, iterations.lowerBound, iterations.upperBound, threshold,
                                                  changes, changeScale, history, &converged)
         return (last, converged != 0)
+    }
+
+    /// Iterations first...last of Algorithm 1 in the log domain, continuing from `logAlpha` and
+    /// `logBeta` (doubles; a = log mu - f_s LSE_j(b_j - C~_ij), b = log nu - f_t LSE_i(a_i - C~_ij)
+    /// on the scaled cost C~). `previousLogAlpha` is paddedRows doubles of workspace. The stop rule
+    /// as in `sinkhorn`, with the change of alpha measured at the true scale e^(a + logScale).
+    /// Leaves a_T in `logAlpha`; `history` receives Float(b_t) at (t - 1) * columns.
+    public func logSinkhorn(scaledCost: UnsafePointer<Float>, paddedRows: Int, columns: Int,
+                            logMu: UnsafePointer<Double>, logNu: UnsafePointer<Double>,
+                            exponents: (source: Double, target: Double),
+                            logAlpha: UnsafeMutablePointer<Double>, previousLogAlpha: UnsafeMutablePointer<Double>,
+                            logBeta: UnsafeMutablePointer<Double>, iterations: ClosedRange<Int>, threshold: Float,
+                            changes: UnsafeMutablePointer<Double>? = nil, logScale: Double = 0,
+                            history: UnsafeMutablePointer<Float>?) -> (iterations: Int, converged: Bool) {
+        var converged: Int32 = 0
+        let last = table.pointee.sinkhorn_log(scaledCost, paddedRows, columns, logMu, logNu, exponents.source,
+                                              exponents.target, logAlpha, previousLogAlpha, logBeta,
+                                              iterations.lowerBound, iterations.upperBound, threshold, changes, logScale,
+                                              history, &converged)
+        return (last, converged != 0)
+    }
+
+    /// a = log mu - f_s LSE_j(b_j - C~_ij), computed as `logSinkhorn` computes it.
+    public func updateLogAlpha(scaledCost: UnsafePointer<Float>, logBeta: UnsafePointer<Double>,
+                               logMu: UnsafePointer<Double>, exponent: Double, paddedRows: Int, columns: Int,
+                               into logAlpha: UnsafeMutablePointer<Double>) {
+        table.pointee.update_log_alpha(scaledCost, logBeta, logMu, exponent, paddedRows, columns, logAlpha)
     }
 
     /// alpha = mu / (K beta), summed as `sinkhorn` sums, so it reproduces that loop's alpha.
@@ -45,11 +75,11 @@ public struct TransportKernels: @unchecked Sendable {
         table.pointee.form_plan(kernel, alpha, beta, paddedRows, columns, plan)
     }
 
-    /// alpha = mu / (K beta) and inverseU = 1 / (K beta).
+    /// alpha = mu o (K beta)^(-f_s) (mu / (K beta) for f_s = 1) and inverseU = 1 / (K beta).
     public func recomputeAlpha(kernel: UnsafePointer<Float>, beta: UnsafePointer<Float>, mu: UnsafePointer<Float>,
-                               paddedRows: Int, columns: Int,
+                               sourceExponent: Float = 1, paddedRows: Int, columns: Int,
                                alpha: UnsafeMutablePointer<Float>, inverseU: UnsafeMutablePointer<Float>) {
-        table.pointee.recompute_alpha(kernel, beta, mu, paddedRows, columns, alpha, inverseU)
+        table.pointee.recompute_alpha(kernel, beta, mu, sourceExponent, paddedRows, columns, alpha, inverseU)
     }
 
     /// Kbar += Pbar o alpha beta^T, alphabar = (Pbar o K) beta, betabar = (Pbar o K)^T alpha.
@@ -61,14 +91,19 @@ public struct TransportKernels: @unchecked Sendable {
     }
 
     /// One backward step of the unrolled kernel-domain recursion after vbar (see `CKernels.h`);
-    /// for m = 4, alpha and inverseU are recomputed inside and not read.
+    /// for m = 4 with source exponent 1, alpha and inverseU are recomputed inside and not read.
     public func adjointStep(kernel: UnsafePointer<Float>, mu: UnsafePointer<Float>, previousBeta: UnsafePointer<Float>,
-                            vBar: UnsafePointer<Float>, paddedRows: Int, columns: Int,
+                            vBar: UnsafePointer<Float>, sourceExponent: Float = 1, paddedRows: Int, columns: Int,
                             alpha: UnsafeMutablePointer<Float>, inverseU: UnsafeMutablePointer<Float>,
                             alphaBar: UnsafeMutablePointer<Float>, uBar: UnsafeMutablePointer<Float>,
                             kernelBar: UnsafeMutablePointer<Float>, betaBar: UnsafeMutablePointer<Float>?) {
-        table.pointee.adjoint_step(kernel, mu, previousBeta, vBar, paddedRows, columns, alpha, inverseU, alphaBar,
-                                   uBar, kernelBar, betaBar)
+        table.pointee.adjoint_step(kernel, mu, previousBeta, vBar, sourceExponent, paddedRows, columns, alpha, inverseU,
+                                   alphaBar, uBar, kernelBar, betaBar)
+    }
+
+    /// True when `adjointStep` recomputes alpha and inverseU itself (the fused m = 4 balanced pass).
+    public static func adjointStepRecomputesAlpha(columns: Int, sourceExponent: Float) -> Bool {
+        columns == 4 && sourceExponent == 1
     }
 
     /// matrix[i] *= kernel[i] * factor.

@@ -5,7 +5,7 @@ typealias DoubleVector = SIMD16<Double>
 
 /// Conversions and memory access for the log domain's double-precision potentials. The lane
 /// loops compile to single vcvtps2pd / vcvtpd2ps instructions (the generic SIMD initialiser does
-/// not), and loads and stores go through raw pointers like `VectorLoops`.
+/// not), and loads go through raw pointers like `VectorLoops`.
 enum DoubleLanes {
     @inline(__always)
     static func widen(_ value: FloatVector) -> DoubleVector {
@@ -24,10 +24,5 @@ enum DoubleLanes {
     @inline(__always)
     static func load(_ pointer: UnsafePointer<Double>) -> DoubleVector {
         UnsafeRawPointer(pointer).loadUnaligned(as: DoubleVector.self)
-    }
-
-    @inline(__always)
-    static func store(_ value: DoubleVector, _ pointer: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: DoubleVector.self)
     }
 }

@@ -42,18 +42,3 @@ extension SIMD16 where Scalar == Float {
         return Swift.max(two[0], two[1])
     }
 }
-
-extension SIMD16 where Scalar == Double {
-    /// The lane-wise larger of two vectors.
-    @inline(__always)
-    func lanewiseMaximum(_ other: Self) -> Self { replacing(with: other, where: other .> self) }
-
-    /// The largest lane, by halving.
-    @inline(__always)
-    var largestLane: Double {
-        let eight = lowHalf.replacing(with: highHalf, where: highHalf .> lowHalf)
-        let four = eight.lowHalf.replacing(with: eight.highHalf, where: eight.highHalf .> eight.lowHalf)
-        let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
-        return Swift.max(two[0], two[1])
-    }
-}

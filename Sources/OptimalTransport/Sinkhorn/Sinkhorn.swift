@@ -136,16 +136,10 @@ public enum Sinkhorn {
     public static func unrolledCostGradient(_ problem: SinkhornProblem, parameters: SinkhornParameters, record: UnsafePointer<Float>,
                                             planGradient: MatrixView, costGradient: MutableMatrixView,
                                             scratch: UnsafeMutablePointer<Float>) {
-        guard let relaxation = parameters.relaxation else {
-            unrolledCostGradient(problem, lambda: parameters.lambda, record: record, planGradient: planGradient,
-                                 costGradient: costGradient, scratch: scratch)
-            return
-        }
-        UnbalancedUnrolledGradient.costGradient(
-            problem, lambda: parameters.lambda, relaxation: relaxation,
-            record: UnrolledRecord(base: UnsafeMutablePointer(mutating: record), columns: problem.columns),
-            planGradient: planGradient, costGradient: costGradient,
-            scratch: SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns))
+        UnrolledGradient.costGradient(problem, lambda: parameters.lambda, relaxation: parameters.relaxation,
+                                      record: UnrolledRecord(base: UnsafeMutablePointer(mutating: record), columns: problem.columns),
+                                      planGradient: planGradient, costGradient: costGradient,
+                                      scratch: SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns))
     }
 
     /// dL/dC of the truncated algorithm: the exact derivative of the plan `solve` returned, as a
@@ -158,7 +152,7 @@ public enum Sinkhorn {
     public static func unrolledCostGradient(_ problem: SinkhornProblem, lambda: Float, record: UnsafePointer<Float>,
                                             planGradient: MatrixView, costGradient: MutableMatrixView,
                                             scratch: UnsafeMutablePointer<Float>) {
-        UnrolledGradient.costGradient(problem, lambda: lambda,
+        UnrolledGradient.costGradient(problem, lambda: lambda, relaxation: nil,
                                       record: UnrolledRecord(base: UnsafeMutablePointer(mutating: record), columns: problem.columns),
                                       planGradient: planGradient, costGradient: costGradient,
                                       scratch: SinkhornScratch(scratch, rows: problem.rows, columns: problem.columns))

@@ -18,3 +18,19 @@ public enum SinkhornStopRule: String, Sendable, Equatable, CaseIterable, CustomS
 
     public var description: String { rawValue }
 }
+
+extension SinkhornStopRule {
+    /// Runs `total` iterations through `loop(iterations, threshold, changes)`, a solver's loop
+    /// that continues from its state: under the relative rule in one call with `threshold`;
+    /// under a batch-rule round (`batchRule`) all of them, those up to `available` unrecorded and
+    /// the rest writing their changes to `batchRule.changes`.
+    static func iterate(_ total: Int, threshold: Float, batchRule: (changes: UnsafeMutablePointer<Double>?, available: Int)?,
+                        _ loop: (ClosedRange<Int>, Float, UnsafeMutablePointer<Double>?) -> (iterations: Int, converged: Bool))
+        -> (iterations: Int, converged: Bool) {
+        guard let batchRule else { return loop(1...total, threshold, nil) }
+        let unrecorded = batchRule.changes == nil ? total : min(batchRule.available, total)
+        if unrecorded > 0 { _ = loop(1...unrecorded, 0, nil) }
+        if total > unrecorded { _ = loop((unrecorded + 1)...total, 0, batchRule.changes) }
+        return (total, false)
+    }
+}
