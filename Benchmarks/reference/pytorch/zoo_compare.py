@@ -1,0 +1,93 @@
+"""Training and evaluation throughput and peak memory of the CIFAR zoo, ours against PyTorch in
+both layouts, in one command: the zoo table of docs/benchmarks.md.
+
+Each run is its own process: `mpw bench train --model M --head gapfc` for ours and zoo_train.py
+(NCHW, then channels_last) for PyTorch, with the same batch, classes, threads, timed steps and
+warm-up steps. The three take turns round by round, so a machine whose speed drifts slows each
+alike; the table gives the median of the rounds and our ratio to PyTorch's faster layout.
+
+    pip install --target /tmp/benchpy torch
+    python3 Benchmarks/reference/pytorch/zoo_compare.py --python-path /tmp/benchpy \\
+        --mpw .build/release/mpw --models resnet20,resnet110,wrn40_2 --steps 8 --warmup 2 --rounds 2
+
+Prints one Markdown table (and --json the raw runs).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENGINES = ["ours", "nchw", "channels-last"]
+
+
+def run(command, environment):
+    finished = subprocess.run(command, capture_output=True, text=True, env=environment)
+    if finished.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({finished.returncode}): {finished.stderr.strip().splitlines()[-1:]}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def command(arguments, model, engine):
+    shared = ["--model", model, "--batch", str(arguments.batch), "--classes", str(arguments.classes),
+              "--threads", str(arguments.threads), "--steps", str(arguments.steps), "--warmup", str(arguments.warmup)]
+    if engine == "ours":
+        return [arguments.mpw, "bench", "train", "--head", "gapfc", "--json"] + shared
+    layout = ["--channels-last"] if engine == "channels-last" else []
+    return [sys.executable, os.path.join(HERE, "zoo_train.py")] + shared + layout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python-path", help="folder holding torch (pip install --target FOLDER torch)")
+    parser.add_argument("--mpw", default="mpw", help="our binary (default: mpw on the PATH)")
+    parser.add_argument("--models", default="resnet20,resnet110,wrn40_2,wrn28_10,densenet100,pyramidnet200",
+                        help="comma-separated CIFAR zoo models")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=8, help="timed training steps (and evaluation batches) per run")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the table shows their medians")
+    parser.add_argument("--json", action="store_true", help="print every run as JSON after the table")
+    arguments = parser.parse_args()
+
+    environment = dict(os.environ, OMP_NUM_THREADS=str(arguments.threads))
+    if arguments.python_path:
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [arguments.python_path, environment.get("PYTHONPATH")]))
+    models = arguments.models.split(",")
+    runs = {}
+    for model in models:
+        for _ in range(arguments.rounds):
+            for engine in ENGINES:
+                result = run(command(arguments, model, engine), environment)
+                runs.setdefault((model, engine), []).append(result)
+                print(f"{model} {engine}: train {result['train_images_per_second']:.2f}, "
+                      f"eval {result['eval_images_per_second']:.2f} images/s", file=sys.stderr)
+
+    def median(model, engine, key):
+        return statistics.median(run[key] for run in runs[(model, engine)])
+
+    print(f"batch {arguments.batch}, {arguments.threads} threads, {arguments.classes} classes, GAP-FC head, "
+          f"{arguments.steps} timed steps, median of {arguments.rounds} alternating rounds\n")
+    print("| model | ours train / eval img/s | PyTorch NCHW | PyTorch channels_last | ours / PyTorch's better layout, "
+          "train / eval | peak RSS GB (ours, NCHW, channels_last) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for model in models:
+        cells, ratios = [], []
+        for key in ["train_images_per_second", "eval_images_per_second"]:
+            best = max(median(model, "nchw", key), median(model, "channels-last", key))
+            ratios.append(f"{median(model, 'ours', key) / best:.2f}x")
+        for engine in ENGINES:
+            train, evaluation = median(model, engine, "train_images_per_second"), median(model, engine, "eval_images_per_second")
+            cells.append(f"{train:.3g} / {evaluation:.3g}")
+        memory = ", ".join(f"{median(model, engine, 'peak_rss_bytes') / 1e9:.2f}" for engine in ENGINES)
+        print(f"| `{model}` | " + " | ".join(cells) + f" | {' / '.join(ratios)} | {memory} |")
+    if arguments.json:
+        print(json.dumps([{"model": m, "engine": e, "runs": r} for (m, e), r in runs.items()]))
+
+
+if __name__ == "__main__":
+    main()
