@@ -30,6 +30,11 @@ def run(command, environment):
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
+def figure(value):
+    """Images/s as the table prints them: whole numbers from 100 up, else three significant digits."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def command(arguments, model, engine):
     shared = ["--model", model, "--batch", str(arguments.batch), "--classes", str(arguments.classes),
               "--threads", str(arguments.threads), "--steps", str(arguments.steps), "--warmup", str(arguments.warmup)]
@@ -37,6 +42,26 @@ def command(arguments, model, engine):
         return [arguments.mpw, "bench", "train", "--head", "gapfc", "--json"] + shared
     layout = ["--channels-last"] if engine == "channels-last" else []
     return [sys.executable, os.path.join(HERE, "zoo_train.py")] + shared + layout
+
+
+def print_table(runs, models):
+    """The Markdown table of the medians, from runs keyed by (model, engine)."""
+    def median(model, engine, key):
+        return statistics.median(run[key] for run in runs[(model, engine)])
+
+    print("| model | ours train / eval img/s | PyTorch NCHW | PyTorch channels_last | ours / PyTorch's better layout, "
+          "train / eval | peak RSS GB (ours, NCHW, channels_last) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for model in models:
+        cells, ratios = [], []
+        for key in ["train_images_per_second", "eval_images_per_second"]:
+            best = max(median(model, "nchw", key), median(model, "channels-last", key))
+            ratios.append(f"{median(model, 'ours', key) / best:.2f}x")
+        for engine in ENGINES:
+            train, evaluation = median(model, engine, "train_images_per_second"), median(model, engine, "eval_images_per_second")
+            cells.append(f"{figure(train)} / {figure(evaluation)}")
+        memory = ", ".join(f"{median(model, engine, 'peak_rss_bytes') / 1e9:.2f}" for engine in ENGINES)
+        print(f"| `{model}` | " + " | ".join(cells) + f" | {' / '.join(ratios)} | {memory} |")
 
 
 def main():
@@ -67,24 +92,9 @@ def main():
                 print(f"{model} {engine}: train {result['train_images_per_second']:.2f}, "
                       f"eval {result['eval_images_per_second']:.2f} images/s", file=sys.stderr)
 
-    def median(model, engine, key):
-        return statistics.median(run[key] for run in runs[(model, engine)])
-
     print(f"batch {arguments.batch}, {arguments.threads} threads, {arguments.classes} classes, GAP-FC head, "
           f"{arguments.steps} timed steps, median of {arguments.rounds} alternating rounds\n")
-    print("| model | ours train / eval img/s | PyTorch NCHW | PyTorch channels_last | ours / PyTorch's better layout, "
-          "train / eval | peak RSS GB (ours, NCHW, channels_last) |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for model in models:
-        cells, ratios = [], []
-        for key in ["train_images_per_second", "eval_images_per_second"]:
-            best = max(median(model, "nchw", key), median(model, "channels-last", key))
-            ratios.append(f"{median(model, 'ours', key) / best:.2f}x")
-        for engine in ENGINES:
-            train, evaluation = median(model, engine, "train_images_per_second"), median(model, engine, "eval_images_per_second")
-            cells.append(f"{train:.3g} / {evaluation:.3g}")
-        memory = ", ".join(f"{median(model, engine, 'peak_rss_bytes') / 1e9:.2f}" for engine in ENGINES)
-        print(f"| `{model}` | " + " | ".join(cells) + f" | {' / '.join(ratios)} | {memory} |")
+    print_table(runs, models)
     if arguments.json:
         print(json.dumps([{"model": m, "engine": e, "runs": r} for (m, e), r in runs.items()]))
 
