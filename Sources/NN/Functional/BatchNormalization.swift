@@ -23,16 +23,17 @@ public enum BatchNormalization {
         let layout = ChannelLayout(x, op: "batchNorm")
         let input = x.storage.pointer
         // With synchronised statistics the sums, and the count after them, cover every replica.
+        // Double until the division: float32 rounds once, the same for every split of the batch.
         var sums = layout.sums(input, input, input, PlainSum()).0
-        sums.append(Float(layout.perChannel))
+        sums.append(Double(layout.perChannel))
         BatchStatisticsReduction.sum(&sums)
         let count = sums.removeLast()
-        let mean = sums.map { $0 / count }
+        let mean = sums.map { Float($0 / count) }
         var squares = mean.withUnsafeBufferPointer { m in
             layout.sums(input, input, input, CenteredSquares(layout: layout, mean: m.baseAddress!)).0
         }
         BatchStatisticsReduction.sum(&squares)
-        return Statistics(mean: mean, variance: squares.map { $0 / count }, count: Int(count))
+        return Statistics(mean: mean, variance: squares.map { Float($0 / count) }, count: Int(count))
     }
 
     public static func training(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, fusedReLU: Bool) -> (Tensor, Statistics) {
@@ -101,13 +102,9 @@ public enum BatchNormalization {
         }
         // The input gradient needs the sums over the whole batch; the weight and bias gradients
         // stay this replica's share (they are reduced with the other parameter gradients).
-        var sumG = localSumG, sumGCentered = localSumGCentered
-        if synchronised {
-            var both = localSumG + localSumGCentered
-            BatchStatisticsReduction.sum(&both)
-            sumG = Array(both[..<layout.channels])
-            sumGCentered = Array(both[layout.channels...])
-        }
+        var both = localSumG + localSumGCentered
+        if synchronised { BatchStatisticsReduction.sum(&both) }
+        let sumG = both[..<layout.channels].map { Float($0) }, sumGCentered = both[layout.channels...].map { Float($0) }
         let gamma = weight.scalars
         var gradientInput: Tensor?
         if needs[0] {
@@ -128,8 +125,8 @@ public enum BatchNormalization {
             } } }
             gradientInput = result
         }
-        let gradientWeight = needs[1] ? Tensor(zip(localSumGCentered, inverseDeviation).map(*), shape: [layout.channels]) : nil
-        let gradientBias = needs[2] ? Tensor(localSumG, shape: [layout.channels]) : nil
+        let gradientWeight = needs[1] ? Tensor(zip(localSumGCentered, inverseDeviation).map { Float($0) * $1 }, shape: [layout.channels]) : nil
+        let gradientBias = needs[2] ? Tensor(localSumG.map { Float($0) }, shape: [layout.channels]) : nil
         return [gradientInput, gradientWeight, gradientBias]
     }
 

@@ -5,15 +5,15 @@
 /// replicas compute what one process would on the full batch. Parameter gradients stay local
 /// sums: the trainer reduces those with the other gradients.
 ///
+/// The values travel in double and are rounded to float32 once, after the sum: rounding each
+/// replica's share first would make the statistics depend on how the batch is split.
+///
 /// NN does not know how the sum travels; it is set once before training and cleared after.
 public enum BatchStatisticsReduction {
     nonisolated(unsafe) public static var sumAcrossReplicas: ((inout [Double]) -> Void)?
 
     /// Sums `values` across the replicas (the identity when none is installed).
-    static func sum(_ values: inout [Float]) {
-        guard let reduce = sumAcrossReplicas else { return }
-        var wide = values.map(Double.init)
-        reduce(&wide)
-        values = wide.map(Float.init)
+    static func sum(_ values: inout [Double]) {
+        sumAcrossReplicas?(&values)
     }
 }

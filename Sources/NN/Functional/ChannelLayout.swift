@@ -22,10 +22,13 @@ struct ChannelLayout {
     let outer: Int
     let channels: Int
     let inner: Int
+    /// The batch size: channels-last rows are summed in runs aligned to its samples.
+    let samples: Int
 
     init(_ tensor: Tensor, op: String) {
         precondition(tensor.rank >= 2, "\(op): needs (N, C, ...) input, got \(Shape.describe(tensor.shape))")
         channels = tensor.shape[1]
+        samples = tensor.shape[0]
         if tensor.format == .channelsLast {
             outer = tensor.count / max(channels, 1)
             inner = 1
@@ -91,18 +94,21 @@ struct ChannelLayout {
         }
     }
 
-    /// Per-channel sums of both outputs of `kernel(a, b, c)`. Each thread sums its share into its
-    /// own slots and the shares are combined in a fixed order: results depend only on the thread count.
+    /// Per-channel sums of both outputs of `kernel(a, b, c)`, in double. Channels-last rows are
+    /// summed in float32 runs aligned to the samples (`SampleAlignedRuns`), planes one by one;
+    /// each thread adds whole runs or planes into its own double slots, combined in a fixed order.
+    /// The totals are the same, up to double rounding, for every thread count and every split of
+    /// the batch over replicas.
     func sums<K: ChannelPairKernel>(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
-                                    _ kernel: K) -> ([Float], [Float]) {
+                                    _ kernel: K) -> ([Double], [Double]) {
         let parts = max(1, min(Threads.count, units * unitLength / VectorLoops.parallelThreshold))
         let channels = channels, inner = inner
+        let runs = SampleAlignedRuns(rows: outer, samples: samples)
         // Per part: first sums then second sums; channels-last accumulates lane-wise per block.
         var partials = [Double](repeating: 0, count: parts * 2 * channels)
         partials.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             Parallel.run(parts: parts) { part in
-                let range = (units * part / parts)..<(units * (part + 1) / parts)
                 let first = base + part * 2 * channels, second = first + channels
                 if inner == 1 {
                     // A channel's sum runs over every pixel of the batch (65,536 at 64x32x32): in
@@ -112,16 +118,13 @@ struct ChannelLayout {
                     while block < channels {
                         let lanes = min(FloatVector.scalarCount, channels - block)
                         var t0 = SIMD16<Double>(), t1 = SIMD16<Double>()
-                        var row = range.lowerBound
-                        while row < range.upperBound {
-                            let end = min(range.upperBound, row + Self.floatRun)
+                        for run in runs.runs(part: part, of: parts) {
                             var s0 = FloatVector(), s1 = FloatVector()
-                            while row < end {
+                            for row in runs.rows(run) {
                                 let offset = row * channels + block
                                 let (x, y) = kernel(Self.load(a + offset, lanes), Self.load(b + offset, lanes), Self.load(c + offset, lanes), channel: block)
                                 s0 += x
                                 s1 += y
-                                row += 1
                             }
                             t0 += SIMD16<Double>(s0)
                             t1 += SIMD16<Double>(s1)
@@ -133,7 +136,7 @@ struct ChannelLayout {
                         block += FloatVector.scalarCount
                     }
                 } else {
-                    for plane in range {
+                    for plane in (units * part / parts)..<(units * (part + 1) / parts) {
                         let channel = plane % channels
                         var s0 = FloatVector(), s1 = FloatVector()
                         var i = 0
@@ -162,7 +165,7 @@ struct ChannelLayout {
 
     /// The per-channel totals of per-part double sums laid out as `parts` blocks of
     /// (first sums, second sums), each `channels` long.
-    static func combine(_ partials: [Double], parts: Int, channels: Int) -> (first: [Float], second: [Float]) {
+    static func combine(_ partials: [Double], parts: Int, channels: Int) -> (first: [Double], second: [Double]) {
         var first = [Double](repeating: 0, count: channels), second = first
         for part in 0..<parts {
             for channel in 0..<channels {
@@ -170,6 +173,6 @@ struct ChannelLayout {
                 second[channel] += partials[part * 2 * channels + channels + channel]
             }
         }
-        return (first.map { Float($0) }, second.map { Float($0) })
+        return (first, second)
     }
 }

@@ -106,13 +106,9 @@ public enum DenseConvolution {
             let (localSumG, localSumGCentered) = slices.gradientSums(upstream.pointer, normalized.pointer, mean: mean, relu: relu)
             // With synchronised statistics the input gradient needs the sums over every replica's
             // batch; gamma's and beta's gradients stay this replica's share, as in BatchNormalization.
-            var sumG = localSumG, sumGCentered = localSumGCentered
-            if synchronised {
-                var both = localSumG + localSumGCentered
-                BatchStatisticsReduction.sum(&both)
-                sumG = Array(both[..<channels])
-                sumGCentered = Array(both[channels...])
-            }
+            var both = localSumG + localSumGCentered
+            if synchronised { BatchStatisticsReduction.sum(&both) }
+            let sumG = both[..<channels].map { Float($0) }, sumGCentered = both[channels...].map { Float($0) }
             // dx = a·g' + b·x + c per channel, g' the gradient masked by the ReLU (as BatchNormalization's backward).
             var b = [Float](repeating: 0, count: channels), c = b
             if batchStatistics {
@@ -126,8 +122,8 @@ public enum DenseConvolution {
             let sliceGradients = slices.gradients(upstream.pointer, normalized.pointer, a: scale, b: b, c: c, relu: relu,
                                                   needs: Array(needs[..<tensors.count]))
             return sliceGradients
-                + [needs[tensors.count] ? Tensor(zip(localSumGCentered, inverseDeviation).map(*), shape: [channels]) : nil,
-                   needs[tensors.count + 1] ? Tensor(localSumG, shape: [channels]) : nil,
+                + [needs[tensors.count] ? Tensor(zip(localSumGCentered, inverseDeviation).map { Float($0) * $1 }, shape: [channels]) : nil,
+                   needs[tensors.count + 1] ? Tensor(localSumG.map { Float($0) }, shape: [channels]) : nil,
                    gradientFilters]
         }
     }
@@ -156,6 +152,7 @@ private struct SliceLayout {
     let offsets: [Int]
     let channels: Int
     let pixels: Int
+    let samples: Int
     /// The slices' shapes, for their gradients.
     let shapes: [[Int]]
 
@@ -174,6 +171,7 @@ private struct SliceLayout {
         self.offsets = offsets
         channels = total
         pixels = first.shape[0] * first.shape[2] * first.shape[3]
+        samples = first.shape[0]
         shapes = tensors.map(\.shape)
     }
 
@@ -207,13 +205,14 @@ private struct SliceLayout {
     }
 
     /// Per channel (Σ g', Σ g'·(x − mean)), g' the upstream gradient, with `relu` masked where the
-    /// normalised output is not positive. Each thread sums its pixels into its own slots and the
-    /// shares are combined in a fixed order: results depend only on the thread count. Runs of
-    /// `ChannelLayout.floatRun` pixels are summed in float32 and then added in double, so the sums keep float32's
-    /// precision over a whole batch of pixels.
-    func gradientSums(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, mean: [Float], relu: Bool) -> ([Float], [Float]) {
+    /// normalised output is not positive, in double. Runs of pixels aligned to the samples
+    /// (`SampleAlignedRuns`) are summed in float32 and then added in double, so the sums keep
+    /// float32's precision over a whole batch and do not depend on the thread count or on how the
+    /// batch is split over replicas.
+    func gradientSums(_ upstream: UnsafePointer<Float>, _ normalized: UnsafePointer<Float>, mean: [Float], relu: Bool) -> ([Double], [Double]) {
         let parts = max(1, min(Threads.count, pixels / minimumChunk))
-        let channels = channels, pixels = pixels
+        let channels = channels
+        let runs = SampleAlignedRuns(rows: pixels, samples: samples)
         var partials = [Double](repeating: 0, count: parts * 2 * channels)
         partials.withUnsafeMutableBufferPointer { partials in mean.withUnsafeBufferPointer { mean in withTable { table in
             let base = partials.baseAddress!, m = mean.baseAddress!
@@ -229,19 +228,19 @@ private struct SliceLayout {
                         first[index] = 0
                     }
                 }
-                let range = (pixels * part / parts)..<(pixels * (part + 1) / parts)
-                for pixel in range {
-                    if (pixel - range.lowerBound) % ChannelLayout.floatRun == 0 { flush() }
-                    table.gather(pixel, into: x)
-                    let row = pixel * channels
-                    SliceTable.forEachVector(channels) { at, lanes in
-                        let g = SliceTable.masked(upstream + row + at, normalized + row + at, lanes, relu)
-                        let centered = VectorLoops.loadAny(x + at, lanes) - VectorLoops.loadAny(m + at, lanes)
-                        VectorLoops.storeAny(VectorLoops.loadAny(first + at, lanes) + g, first + at, lanes)
-                        VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, centered), second + at, lanes)
+                for run in runs.runs(part: part, of: parts) {
+                    for pixel in runs.rows(run) {
+                        table.gather(pixel, into: x)
+                        let row = pixel * channels
+                        SliceTable.forEachVector(channels) { at, lanes in
+                            let g = SliceTable.masked(upstream + row + at, normalized + row + at, lanes, relu)
+                            let centered = VectorLoops.loadAny(x + at, lanes) - VectorLoops.loadAny(m + at, lanes)
+                            VectorLoops.storeAny(VectorLoops.loadAny(first + at, lanes) + g, first + at, lanes)
+                            VectorLoops.storeAny(VectorLoops.loadAny(second + at, lanes).addingProduct(g, centered), second + at, lanes)
+                        }
                     }
+                    flush()
                 }
-                flush()
             }
         } } }
         return ChannelLayout.combine(partials, parts: parts, channels: channels)

@@ -96,12 +96,18 @@ public final class DataParallel {
             return
         }
         buckets.begin()
-        loss.backward(seed: Tensor.full(loss.shape, Float(localCount) / Float(globalCount)), gradientIsFinal: buckets.gradientIsFinal)
+        let share = Self.weighsRanksEqually ? 1 / Float(world.size) : Float(localCount) / Float(globalCount)
+        loss.backward(seed: Tensor.full(loss.shape, share), gradientIsFinal: buckets.gradientIsFinal)
         let (reducing, exposed) = buckets.finish()
         reducingSeconds += reducing
         exposedSeconds += exposed
         steps += 1
     }
+
+    /// A deliberate error for the equality tests to catch (`MPW_FAULT=equal-rank-weights`): every
+    /// rank's loss weighs 1/ranks of the step whatever its share of the batch, as a data-parallel
+    /// trainer that averages gradients over ranks does when the shards differ in size.
+    static let weighsRanksEqually = ProcessInfo.processInfo.environment["MPW_FAULT"] == "equal-rank-weights"
 
     /// The element-wise sums of `values` over the ranks.
     func sum(_ values: [Double], label: StaticString) -> [Double] {
