@@ -24,26 +24,28 @@ enum MPIJob {
     /// Flags every single-machine job needs here: root in a container, more ranks than cores.
     static let localFlags = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none"]
 
-    /// A training run on 48 images (batch 16: 3 steps an epoch), one thread per rank: the
-    /// Fashion-MNIST subset (the real data path), or the CIFAR-format directory `data`.
+    /// A training run on `3 * batch` images (3 steps an epoch; 48 at the default batch 16), one
+    /// thread per rank: the Fashion-MNIST subset (the real data path), or the CIFAR-format directory `data`.
     static func trainArguments(head: String, out: URL, epochs: Int = 2, data: URL? = nil, learningRate: String = "0.01",
-                               extra: [String] = []) -> [String] {
+                               batch: Int = 16, extra: [String] = []) -> [String] {
         let dataset = data.map { ["--dataset", "cifar10", "--data", $0.path] } ?? ["--dataset", "fashion-mnist"]
-        return ["train"] + dataset + ["--limit-train", "48", "--limit-test", "16", "--batch", "16", "--epochs", String(epochs),
+        return ["train"] + dataset + ["--limit-train", String(3 * batch), "--limit-test", "16", "--batch", String(batch), "--epochs", String(epochs),
          "--model", "resnet20", "--head", head, "--lr", learningRate, "--workers", "0", "--seed", "5", "--log-every", "1",
          "--out", out.path] + (extra.contains("--threads") ? [] : ["--threads", "1"]) + extra
     }
 
-    /// Writes 48 training and 16 test images of uniform random pixels in CIFAR-10's format under
-    /// `root` (see `CIFARFixture.randomPixels` for why equality tests use them); returns `root`.
-    static func randomPixelData(in root: URL) throws -> URL {
-        try CIFARFixture.write(in: root, training: 48, test: 16, seed: 1, draw: CIFARFixture.randomPixels)
+    /// Writes `training` (48: 3 batches of 16) and 16 test images of uniform random pixels in
+    /// CIFAR-10's format under `root` (see `CIFARFixture.randomPixels` for why equality tests use
+    /// them); returns `root`.
+    static func randomPixelData(in root: URL, training: Int = 48) throws -> URL {
+        try CIFARFixture.write(in: root, training: training, test: 16, seed: 1, draw: CIFARFixture.randomPixels)
         return root
     }
 
     /// `mpw arguments` on `ranks` ranks (nil: plain, without mpirun).
     static func run(_ arguments: [String], ranks: Int?, mpiFlags: [String] = localFlags, launcher: [String] = [],
-                    timeout: Double = 240, whileRunning: ((Process) -> Void)? = nil) throws -> Outcome {
+                    environment extraEnvironment: [String: String] = [:], timeout: Double = 240,
+                    whileRunning: ((Process) -> Void)? = nil) throws -> Outcome {
         let process = Process()
         let command: [String]
         if let ranks {
@@ -56,6 +58,7 @@ enum MPIJob {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpw-job-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
