@@ -21,11 +21,12 @@ struct DataParallelTrainingTests {
         return outcome
     }
 
-    /// The global batches and world sizes of issue 36's table: shards of equal and unequal size
-    /// (6 + 5 + 5, 5 + 5 + 5, 3 x 5, 6 + 6 + 5, ...). Before BatchNorm's statistics were made
-    /// independent of the split, about half of such steps moved the whole first gradient by 1e-3
-    /// to 1e-2 against one process.
-    static let splits: [(batch: Int, ranks: Int)] = [(16, 2), (16, 3), (15, 3), (15, 5), (17, 3), (18, 3)]
+    /// The global batches and world sizes of issue 36's table, shards of equal and unequal size
+    /// (6 + 5 + 5, 5 + 5 + 5, 3 x 5, 6 + 6 + 5, ...), and batch 20 on 3 ranks, where the AMD EPYC
+    /// (AVX2) jumped. Before BatchNorm's statistics were made independent of the split, about
+    /// half of such steps moved the whole first gradient by 1e-3 to 1e-2 against one process,
+    /// which ones depending on the CPU.
+    static let splits: [(batch: Int, ranks: Int)] = [(16, 2), (16, 3), (15, 3), (15, 5), (17, 3), (18, 3), (20, 3)]
 
     /// One step on several ranks against one process, at every split of `splits`: the whole first
     /// gradient (every momentum buffer) and the BatchNorm running statistics.
