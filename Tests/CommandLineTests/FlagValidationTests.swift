@@ -30,6 +30,21 @@ import Testing
         }
     }
 
+    /// A minus sign is read as part of the value, so the message names the flag and the value.
+    @Test(arguments: [
+        (["--epochs", "-1"], "--epochs must be at least 1, got -1"), (["--lr", "-0.1"], "--lr must be positive, got -0.1"),
+        (["--batch", "-4"], "--batch must be at least 1, got -4"), (["--wd", "-1"], "--wd must not be negative, got -1.0"),
+        (["--threshold", "-0.1"], "--threshold must not be negative, got -0.1"), (["--threads", "-2"], "--threads must be at least 1, got -2"),
+    ])
+    func negativeNumbersAreValuesRefusedByName(_ arguments: [String], _ expected: String) {
+        do {
+            _ = try TrainCommand.parse(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            #expect(TrainCommand.message(for: error) == expected)
+        }
+    }
+
     @Test func trainAcceptsTheDocumentedForms() throws {
         let command = try TrainCommand.parse(["--dataset", "cifar10", "--data", "/d", "--model", "resnet110", "--head", "gapfc",
                                               "--schedule", "multistep:100,150", "--warmup", "1", "--epochs", "200", "--grad", "implicit"])

@@ -79,6 +79,7 @@ struct ExplainCommand: ParsableCommand {
             throw ConfigurationError("\(checkpoint): the \(model.checkpoint.configuration.head.kind) head has no matching flow; explain needs an mpw (or multifc-cosine) checkpoint")
         }
         let scale = self.scale ?? max(1, 128 / model.inputShape.height)
+        let out = Self.folder(self.out)
         if prototypes {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try PrototypeSheets.write(model: model, datasetName: dataset, directory: data, limit: limit, top: top, batch: batch,
@@ -97,6 +98,13 @@ struct ExplainCommand: ParsableCommand {
             ErrorLines.print("\(errors.count) image\(errors.count == 1 ? "" : "s") could not be read")
             throw ExitCode(1)
         }
+    }
+
+    /// The --out folder without trailing slashes, so `--out explain/` names files explain/a.png, not explain//a.png.
+    static func folder(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
     }
 
     /// A class given by index or by name (case-insensitive).
