@@ -45,6 +45,24 @@ import Testing
         }
     }
 
+    /// The other commands' counts read a minus sign as part of the value too.
+    @Test func otherCommandsRefuseNegativeCountsByName() {
+        let cases: [(() throws -> Void, String)] = [
+            ({ _ = try DemoCommand.parse(["--epochs", "-1"]) }, "--epochs must be at least 1, got -1"),
+            ({ _ = try EvalCommand.parse(["--checkpoint", "c", "--batch", "-8"]) }, "--batch must be at least 1, got -8"),
+            ({ _ = try PredictCommand.parse(["--checkpoint", "c", "--topk", "-3", "a.png"]) }, "--topk must be at least 1, got -3"),
+            ({ _ = try ExplainCommand.parse(["--checkpoint", "c", "--prototypes", "--limit", "-5"]) }, "--limit must be at least 1, got -5"),
+        ]
+        for (parse, expected) in cases {
+            do {
+                try parse()
+                Issue.record("\(expected): accepted")
+            } catch {
+                #expect(MPW.message(for: error) == expected)
+            }
+        }
+    }
+
     @Test func trainAcceptsTheDocumentedForms() throws {
         let command = try TrainCommand.parse(["--dataset", "cifar10", "--data", "/d", "--model", "resnet110", "--head", "gapfc",
                                               "--schedule", "multistep:100,150", "--warmup", "1", "--epochs", "200", "--grad", "implicit"])

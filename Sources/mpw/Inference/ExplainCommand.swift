@@ -37,7 +37,7 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "Draw every image on one sheet (sheet.png: one row per image, one column per proxy).")
     var sheet = false
 
-    @Option(help: "Enlarge pictures this many times (default: 4 for 28x28 and 32x32 inputs, 1 for 224x224).")
+    @Option(parsing: .unconditional, help: "Enlarge pictures this many times (default: 4 for 28x28 and 32x32 inputs, 1 for 224x224).")
     var scale: Int?
 
     @Flag(help: "Draw each class's prototype patches from the training split instead of explaining images.")
@@ -49,13 +49,13 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("--prototypes: its directory (default: the checkpoint's).", valueName: "dir"))
     var data: String?
 
-    @Option(help: "--prototypes: patches per proxy.")
+    @Option(parsing: .unconditional, help: "--prototypes: patches per proxy.")
     var top = 8
 
-    @Option(help: "--prototypes: search only the first N training images.")
+    @Option(parsing: .unconditional, help: "--prototypes: search only the first N training images.")
     var limit: Int?
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 128
 
     @OptionGroup var compute: ComputeOptions

@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Image files, or folders searched recursively for .jpg, .jpeg and .png files.", valueName: "path"))
     var paths: [String] = []
 
-    @Option(help: "Classes shown per image, most probable first.")
+    @Option(parsing: .unconditional, help: "Classes shown per image, most probable first.")
     var topk = 5
 
     @Flag(help: "Print one JSON object per image (JSON Lines) instead of a table.")
@@ -32,7 +32,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print CSV rows filename,rank,class,probability instead of a table.")
     var csv = false
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 64
 
     @OptionGroup var compute: ComputeOptions

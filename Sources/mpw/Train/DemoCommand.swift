@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Epochs per run.")
+    @Option(parsing: .unconditional, help: "Epochs per run.")
     var epochs = 4
 
     @Option(help: "Directory for the two run directories (default runs/demo-<time>).")

@@ -20,10 +20,10 @@ struct EvalCommand: ParsableCommand {
     var data: String?
 
     // `--limit-test` as in train and demo; `--limit`, its first name, stays as an alias.
-    @Option(name: [.customLong("limit-test"), .customLong("limit")], help: "Evaluate on the first N test images only.")
+    @Option(name: [.customLong("limit-test"), .customLong("limit")], parsing: .unconditional, help: "Evaluate on the first N test images only.")
     var limitTest: Int?
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 256
 
     @OptionGroup var compute: ComputeOptions
