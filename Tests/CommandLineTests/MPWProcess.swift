@@ -26,7 +26,7 @@ enum MPWProcess {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Standard error goes to a file, so neither stream's pipe can fill while the other is read.
         let errorsFile = FileManager.default.temporaryDirectory.appendingPathComponent("mpw-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
+        try Data().write(to: errorsFile)
         defer { try? FileManager.default.removeItem(at: errorsFile) }
         let errors = try FileHandle(forWritingTo: errorsFile)
         defer { try? errors.close() }
