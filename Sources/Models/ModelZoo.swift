@@ -1,3 +1,4 @@
+import Kernels
 import MultiProxy
 import NN
 import Tensors
@@ -7,7 +8,7 @@ public enum ModelZoo {
     public struct UnknownModel: Error, CustomStringConvertible {
         public let name: String
         public init(name: String) { self.name = name }
-        public var description: String { "unknown model \(name); choose one of: \(ModelZoo.names.joined(separator: ", "))" }
+        public var description: String { "unknown model \(name)\(NameSuggestion.clause(for: name, among: ModelZoo.names)); choose one of: \(ModelZoo.names.joined(separator: ", "))" }
     }
 
     /// A backbone family member: how to build it and the input it is made for.

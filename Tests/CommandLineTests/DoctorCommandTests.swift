@@ -12,7 +12,7 @@ import TestSupport
         "cpu": ["model", "vendor", "family", "model_number", "widest_isa", "features", "logical_processors", "physical_cores"],
         "threads": ["available", "default", "ranks_on_host"],
         "kernels": ["variant", "available", "mpw_kernels"],
-        "build": ["target_cpu_native", "fused_multiply_add", "optimized"],
+        "build": ["mpw_version", "target_cpu_native", "fused_multiply_add", "optimized"],
         "onednn": ["present", "version", "git_hash", "isa", "max_cpu_isa", "cpu_runtime", "library"],
         "openblas": ["present", "config", "core", "threading", "suggested_coretype", "threads", "library"],
         "openmp": ["present", "max_threads", "omp_num_threads", "library"],
@@ -118,6 +118,7 @@ import TestSupport
         #expect(kernels["mpw_kernels"] is NSNull || kernels["mpw_kernels"] is String)
 
         let build = report["build"] as! [String: Any]
+        #expect(build["mpw_version"] as? String == MPWVersion.string)
         let fma = try #require(build["fused_multiply_add"] as? String)
         #expect(["inline", "library-call", "baseline", "unknown"].contains(fma))
         #expect(build["target_cpu_native"] as? Bool == (fma == "inline" || fma == "baseline"))
@@ -192,6 +193,14 @@ import TestSupport
         let (status, text) = try Self.doctor([], environment: ["DNNL_MAX_CPU_ISA": "AVX2"])
         #expect(status == 0)
         #expect(text.contains("no bf16 convolution on this CPU"))
+    }
+
+    /// One version string: `mpw --version` prints it, the doctor report names it.
+    @Test func versionIsTheSameEverywhere() throws {
+        let version = try MPWProcess.run(["--version"])
+        #expect(version.status == 0 && version.output == MPWVersion.string + "\n")
+        let (status, text) = try Self.doctor([])
+        #expect(status == 0 && text.contains("mpw \(MPWVersion.string), "))
     }
 
     /// The first line of the human report is the summary line, and it names what it claims to.

@@ -8,7 +8,7 @@ import Testing
         #expect(try EvalCommand.parse(["--checkpoint", "c", "--limit-test", "7"]).limitTest == 7)
         #expect(try EvalCommand.parse(["--checkpoint", "c", "--limit", "9"]).limitTest == 9)
         #expect(try EvalCommand.parse(["--checkpoint", "c"]).limitTest == nil)
-        #expect(try TrainCommand.parse(["--limit-test", "7"]).limitTest == 7)
+        #expect(try TrainCommand.parse(["--limit-test", "7"]).data.limitTest == 7)
         #expect(try DemoCommand.parse(["--limit-test", "7"]).limitTest == 7)
         #expect(EvalCommand.helpMessage(columns: 10_000).contains("--limit-test"))
     }

@@ -30,6 +30,39 @@ import Testing
         }
     }
 
+    /// A minus sign is read as part of the value, so the message names the flag and the value.
+    @Test(arguments: [
+        (["--epochs", "-1"], "--epochs must be at least 1, got -1"), (["--lr", "-0.1"], "--lr must be positive, got -0.1"),
+        (["--batch", "-4"], "--batch must be at least 1, got -4"), (["--wd", "-1"], "--wd must not be negative, got -1.0"),
+        (["--threshold", "-0.1"], "--threshold must not be negative, got -0.1"), (["--threads", "-2"], "--threads must be at least 1, got -2"),
+    ])
+    func negativeNumbersAreValuesRefusedByName(_ arguments: [String], _ expected: String) {
+        do {
+            _ = try TrainCommand.parse(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            #expect(TrainCommand.message(for: error) == expected)
+        }
+    }
+
+    /// The other commands' counts read a minus sign as part of the value too.
+    @Test func otherCommandsRefuseNegativeCountsByName() {
+        let cases: [(() throws -> Void, String)] = [
+            ({ _ = try DemoCommand.parse(["--epochs", "-1"]) }, "--epochs must be at least 1, got -1"),
+            ({ _ = try EvalCommand.parse(["--checkpoint", "c", "--batch", "-8"]) }, "--batch must be at least 1, got -8"),
+            ({ _ = try PredictCommand.parse(["--checkpoint", "c", "--topk", "-3", "a.png"]) }, "--topk must be at least 1, got -3"),
+            ({ _ = try ExplainCommand.parse(["--checkpoint", "c", "--prototypes", "--limit", "-5"]) }, "--limit must be at least 1, got -5"),
+        ]
+        for (parse, expected) in cases {
+            do {
+                try parse()
+                Issue.record("\(expected): accepted")
+            } catch {
+                #expect(MPW.message(for: error) == expected)
+            }
+        }
+    }
+
     @Test func trainAcceptsTheDocumentedForms() throws {
         let command = try TrainCommand.parse(["--dataset", "cifar10", "--data", "/d", "--model", "resnet110", "--head", "gapfc",
                                               "--schedule", "multistep:100,150", "--warmup", "1", "--epochs", "200", "--grad", "implicit"])

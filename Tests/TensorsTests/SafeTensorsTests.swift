@@ -92,6 +92,26 @@ import TestSupport
         }
     }
 
+    /// Another format is named as such; a real file cut short is still called truncated.
+    @Test func otherFormatsAreNamedNotParsed() throws {
+        let cases: [(Data, String)] = [
+            (Data("# A README, long enough to hold a header\n".utf8), "a text file starting \"# A README, long\""),
+            (Data([0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 30)), "a zip archive, as torch.save writes .pth files"),
+            (Data(), "an empty file"),
+        ]
+        for (bytes, looksLike) in cases {
+            let error = try #require(throws: SafeTensorsError.self) { try SafeTensorsFile(bytes: bytes, path: "x") }
+            #expect(error.description == "x: not a safetensors file: it looks like \(looksLike)")
+        }
+        let real = sample().serialized()
+        do {
+            _ = try SafeTensorsFile(bytes: real.prefix(40), path: "cut")
+            Issue.record("a truncated file was accepted")
+        } catch {
+            #expect(String(describing: error).hasPrefix("cut: truncated: header claims"))
+        }
+    }
+
     @Test func missingFileThrows() {
         #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")) }
     }

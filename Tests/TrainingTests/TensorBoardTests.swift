@@ -175,6 +175,12 @@ import TestSupport
     }
 
     /// `--no-tensorboard` (no `enableTensorBoard`) leaves no event file.
+    /// The sheet's labels and the words on it are drawn glyph for glyph, none as '?'.
+    @Test func flowSheetLabelsHaveGlyphs() {
+        #expect(BitmapFont.canDraw(TensorBoardLog.sheetLabel(0)) && BitmapFont.canDraw(TensorBoardLog.sheetLabel(3)))
+        #expect(BitmapFont.canDraw("IMAGE P0 P3 ARGMAX") && !BitmapFont.canDraw("~"))
+    }
+
     @Test func withoutTensorBoardThereIsNoEventFile() throws {
         let root = try TemporaryDirectory()
         let data = try LearnableFixture.write(in: root.url, training: 64, test: 32)

@@ -1,3 +1,5 @@
+import Kernels
+
 /// The datasets the CLI can open by name, and how.
 public enum DatasetKind: String, Sendable, CaseIterable {
     case fashionMNIST = "fashion-mnist"
@@ -25,6 +27,12 @@ public enum DatasetKind: String, Sendable, CaseIterable {
             self.cifar10_1Version = cifar10_1Version
             self.skipBadImages = skipBadImages
         }
+    }
+
+    /// The one-line refusal of a dataset name that is none of these, with the closest as a suggestion.
+    public static func unknownNameMessage(_ name: String) -> String {
+        let names = allCases.map(\.rawValue)
+        return "--dataset \(name) is not a dataset\(NameSuggestion.clause(for: name, among: names)) (one of \(names.joined(separator: ", ")))"
     }
 
     /// Where the dataset is found when the user names no directory: Debian's package for

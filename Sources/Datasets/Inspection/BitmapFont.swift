@@ -60,11 +60,17 @@ public enum BitmapFont {
         "=": "00000 00000 11111 00000 11111 00000 00000",
         "?": "01110 10001 00001 00010 00100 00000 00100",
         "%": "11001 11010 00010 00100 01000 01011 10011",
+        "#": "01010 01010 11111 01010 11111 01010 01010",
     ]
 
     /// Glyph bitmaps, row-major, `glyphWidth * glyphHeight` booleans each.
     private static let glyphs: [Character: [Bool]] = rows.mapValues { text in
         text.filter { $0 != " " }.map { $0 == "1" }
+    }
+
+    /// True when every character of `text` has a glyph of its own (none is drawn as '?').
+    public static func canDraw(_ text: String) -> Bool {
+        text.uppercased().allSatisfy { glyphs[$0] != nil }
     }
 
     /// Width in output pixels of `text` drawn at `scale`.

@@ -31,7 +31,7 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Refuses headers larger than this, as the reference implementation does.
-    static let maximumHeaderSize = 100_000_000
+    public static let maximumHeaderSize = 100_000_000
 
     public let path: String
     public let metadata: [String: String]
@@ -52,9 +52,10 @@ public struct SafeTensorsFile: Sendable {
     public init(bytes: Data, path: String) throws {
         func fail(_ reason: String) -> SafeTensorsError { SafeTensorsError(path: path, reason: reason) }
         self.path = path
-        guard bytes.count >= 8 else { throw fail("truncated: \(bytes.count) bytes, too short for the 8-byte header length") }
+        guard FileSignature.looksLikeSafeTensors(bytes) else {
+            throw fail("not a safetensors file: it looks like \(FileSignature.describe(bytes))")
+        }
         let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(Self.maximumHeaderSize) else { throw fail("header length \(headerLength) exceeds the 100 MB limit") }
         let headerEnd = 8 + Int(headerLength)
         guard headerEnd <= bytes.count else {
             throw fail("truncated: header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length")

@@ -35,7 +35,17 @@ public enum Checkpoint {
 
     /// Reads a checkpoint's configuration and state; the tensors are loaded by `restore`.
     public static func read(_ url: URL) throws -> Contents {
-        try read(try SafeTensorsFile(contentsOf: url))
+        if !FileManager.default.fileExists(atPath: url.path) {
+            // Named as the user typed it.
+            let path = url.relativePath
+            let directory = (path as NSString).deletingLastPathComponent
+            let last = (directory as NSString).appendingPathComponent(RunDirectory.lastCheckpointName)
+            if url.lastPathComponent == RunDirectory.bestCheckpointName && FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent(RunDirectory.lastCheckpointName).path) {
+                throw ConfigurationError("\(path): no such file yet: the run stopped before its first epoch ended, and best.safetensors is written when an epoch ends; use \(last), or finish the run with mpw train --resume \(directory.isEmpty ? "." : directory)")
+            }
+            throw ConfigurationError("\(path): no such file")
+        }
+        return try read(try SafeTensorsFile(contentsOf: url))
     }
 
     /// The configuration and state of a checkpoint file already parsed.

@@ -40,13 +40,21 @@ extension TrainingConfiguration {
     /// The training transform for `channels`-channel images of `kind`: the run's augmentation,
     /// grey adaptation and CutMix.
     public func trainingTransform(for kind: DatasetKind, channels: Int) throws -> Transform {
-        try augmentation(for: kind).trainingTransform(for: kind, channels: channels, cutMix: cutMix ? CutMix() : nil,
-                                                      adaptation: try greyscale())
+        withOwnNormalization(try augmentation(for: kind).trainingTransform(for: kind, channels: channels, cutMix: cutMix ? CutMix() : nil,
+                                                                           adaptation: try greyscale()), kind: kind)
     }
 
     /// The evaluation transform (the same for every augmentation): what `mpw eval` and any
     /// classification of new images with the run's model must use.
     public func evaluationTransform(for kind: DatasetKind, channels: Int) throws -> Transform {
-        Transform.standard(for: kind, training: false, channels: channels, adaptation: try greyscale())
+        withOwnNormalization(Transform.standard(for: kind, training: false, channels: channels, adaptation: try greyscale()), kind: kind)
+    }
+
+    /// The run's measured statistics in place of the standard ones, for its own dataset only.
+    private func withOwnNormalization(_ transform: Transform, kind: DatasetKind) -> Transform {
+        guard let measuredNormalization, kind.rawValue == dataset else { return transform }
+        var adjusted = transform
+        adjusted.normalization = measuredNormalization.normalization
+        return adjusted
     }
 }

@@ -11,6 +11,8 @@ public struct RunSetup {
     public let kind: DatasetKind
     public let train: any Dataset
     public let test: any Dataset
+    /// Images held out of the training split (`--validation-split`) to choose the best checkpoint on.
+    public let validation: (any Dataset)?
     public let trainTransform: Transform
     public let testTransform: Transform
     /// The training augmentation (`TrainingConfiguration.augment`, resolved).
@@ -23,11 +25,14 @@ public struct RunSetup {
     /// CIFAR-10.1 with its transform, when the configuration names its directory.
     public let cifar10_1: (dataset: any Dataset, transform: Transform)?
 
+    /// Unreadable image files left out (`--skip-bad`), both splits.
+    public let skippedFiles: [String]
+
     public var classes: Int { train.classNames.count }
 
     public init(_ configuration: TrainingConfiguration) throws {
         guard let kind = DatasetKind(rawValue: configuration.dataset) else {
-            throw ConfigurationError("--dataset \(configuration.dataset): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationError(DatasetKind.unknownNameMessage(configuration.dataset))
         }
         _ = try configuration.greyscale()
         augmentation = try configuration.augmentation(for: kind)
@@ -41,8 +46,18 @@ public struct RunSetup {
         }
         self.configuration = configuration
         self.kind = kind
-        train = try kind.open(directory: configuration.dataDirectory, split: .train).prefix(configuration.limitTrain)
-        test = try kind.open(directory: configuration.dataDirectory, split: .test).prefix(configuration.limitTest)
+        let fullTrain = try kind.open(directory: configuration.dataDirectory, split: .train, options: configuration.datasetOptions)
+        let fullTest = try kind.open(directory: configuration.dataDirectory, split: .test, options: configuration.datasetOptions)
+        skippedFiles = fullTrain.skippedFiles + fullTest.skippedFiles
+        if let fraction = configuration.validationSplit {
+            let parts = try ValidationSplit.split(fullTrain.prefix(configuration.limitTrain), fraction: fraction, seed: configuration.seed)
+            train = parts.train
+            validation = parts.validation
+        } else {
+            train = fullTrain.prefix(configuration.limitTrain)
+            validation = nil
+        }
+        test = fullTest.prefix(configuration.limitTest)
         guard train.count > 0, test.count > 0 else {
             throw ConfigurationError("the training or test split is empty (\(train.count) and \(test.count) images after --limit-train/--limit-test)")
         }

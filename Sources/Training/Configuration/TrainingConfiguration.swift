@@ -10,6 +10,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var dataDirectory: String?
     public var limitTrain: Int?
     public var limitTest: Int?
+    /// The fraction of the training split held out to choose `best.safetensors` on (`--validation-split`);
+    /// nil: none, and the best checkpoint is chosen on the test split.
+    public var validationSplit: Double? = nil
     /// How 1x28x28 datasets meet the 32x32 networks (see `Transform.GreyscaleAdaptation`).
     public var greyscaleAdaptation: String
     public var cutMix: Bool
@@ -18,6 +21,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// augmentation they were trained with, `AugmentationSpec.legacy(for:)`.
     public var augment: String? = nil
     public var workers: Int
+    /// The training split's own channel statistics (`mnist-idx`, measured when the run started);
+    /// nil: the dataset's standard ones, as every run of the other datasets and older runs use.
+    public var measuredNormalization: MeasuredNormalization? = nil
+    /// CIFAR-100's labels, "fine" or "coarse" (`--cifar100-labels`); nil: fine.
+    public var cifar100Labels: String? = nil
+    /// Image folders: unreadable files left out (`--skip-bad`); nil: a bad file fails the run.
+    public var skipBadImages: Bool? = nil
 
     // Model.
     public var model: String
@@ -77,6 +87,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.schedule = schedule
         self.seed = seed
         self.threads = threads
+    }
+
+    /// How the dataset's files are read: the choices above, as the readers take them.
+    public var datasetOptions: DatasetKind.Options {
+        DatasetKind.Options(cifar100Labels: cifar100Labels.flatMap(CIFAR100.LabelGranularity.init(rawValue:)) ?? .fine,
+                            skipBadImages: skipBadImages ?? false)
     }
 
     public func json() -> String {

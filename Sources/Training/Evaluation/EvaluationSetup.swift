@@ -20,10 +20,11 @@ public struct EvaluationSetup {
         let configuration = checkpoint.configuration
         let name = datasetName ?? configuration.dataset
         guard let kind = DatasetKind(rawValue: name) else {
-            throw ConfigurationError("--dataset \(name): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationError(DatasetKind.unknownNameMessage(name))
         }
         let sameDataset = name == configuration.dataset
-        dataset = try kind.open(directory: directory ?? (sameDataset ? configuration.dataDirectory : nil), split: .test).prefix(limit)
+        dataset = try kind.open(directory: directory ?? (sameDataset ? configuration.dataDirectory : nil), split: .test,
+                                options: sameDataset ? configuration.datasetOptions : .init()).prefix(limit)
         transform = try configuration.evaluationTransform(for: kind, channels: dataset.channels)
         let shape = try transform.outputShape(for: dataset)
         var generator = RandomGenerator(seed: 0)

@@ -33,6 +33,9 @@ public struct InitialWeights {
         if TorchFile.isTorchFile(head) {
             return InitialWeights(path: path, format: .torch, tensors: try TorchFile.readStateDict(contentsOf: url).floatTensors())
         }
+        guard FileSignature.looksLikeSafeTensors(Data(head)) else {
+            throw ConfigurationError("--init \(path): neither a torch.save file (.pth) nor a safetensors file: it looks like \(FileSignature.describe(Data(head)))")
+        }
         let file = try SafeTensorsFile(contentsOf: url)
         let isCheckpoint = file.metadata["format"] == Checkpoint.format
         var tensors: [String: Tensor] = [:]

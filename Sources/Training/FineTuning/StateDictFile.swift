@@ -27,6 +27,9 @@ public struct StateDictFile {
         if TorchFile.isTorchFile(head) {
             return StateDictFile(path: path, format: .torch, tensors: try TorchFile.readStateDict(contentsOf: url).tensors)
         }
+        guard FileSignature.looksLikeSafeTensors(Data(head)) else {
+            throw ConfigurationError("\(path): neither a torch.save file (.pth) nor a safetensors file: it looks like \(FileSignature.describe(Data(head)))")
+        }
         let file = try SafeTensorsFile(contentsOf: url)
         let isCheckpoint = file.metadata["format"] == Checkpoint.format
         var tensors: [(name: String, tensor: TorchTensor)] = []

@@ -38,6 +38,10 @@ public final class Trainer {
     /// BatchNorm's running statistics and counters: the forward pass changes them before its step finishes.
     private lazy var buffers = model.namedParameters().filter { $0.parameter.role == .buffer }
     private var termination: TerminationCheckpoint?
+    /// How long the last end-of-epoch evaluation (and checkpoint) took, for the run's time estimate.
+    private var evaluationSeconds: Double?
+    /// Images evaluated after every epoch: the test split and the held-out ones.
+    private var evaluatedImagesPerEpoch: Int { setup.test.count + (setup.validation?.count ?? 0) }
     /// The run's TensorBoard event file (rank 0 only; see `enableTensorBoard`).
     public private(set) var tensorBoard: TensorBoardLog?
 
@@ -89,6 +93,12 @@ public final class Trainer {
                                                  freezeBackbone: freezesBackbone)
         AlignedMemory.trimCache()
         try BatchMemoryCheck.require(images: localBatch, flag: configuration.batchSize, estimate: estimate, ranks: ranks)
+    }
+
+    /// Training images beyond the last full batch: left out of this epoch's steps (only full batches
+    /// are trained on, as the paper's recipe does), a different draw each epoch as the order is reshuffled.
+    public var imagesLeftOverPerEpoch: Int {
+        dropLast ? setup.train.count % configuration.batchSize : 0
     }
 
     public var batchesPerEpoch: Int {
@@ -161,11 +171,15 @@ public final class Trainer {
                     state.batch = batch.index + 1
                 }
                 try tensorBoard?.step(epoch: epoch, batchesDone: state.batch, loss: state.partial.meanLoss, accuracy: state.partial.accuracy)
-                let remaining = Double(batches - state.batch) * state.partial.seconds / Double(max(state.batch, 1))
+                let pace = state.partial.seconds / Double(max(state.batch, 1))
+                let remaining = Double(batches - state.batch) * pace
+                let laterEpochs = Double(configuration.epochs - epoch - 1)
+                let evaluation = evaluationSeconds ?? pace * Double(evaluatedImagesPerEpoch) / Double(configuration.batchSize) / 3
                 observer(.step(StepProgress(epoch: epoch, epochs: configuration.epochs, batchesDone: state.batch, batches: batches,
                                             loss: state.partial.meanLoss, accuracy: state.partial.accuracy,
                                             imagesPerSecond: state.partial.imagesPerSecond, learningRate: Double(optimizer.learningRate),
-                                            secondsRemaining: remaining, meanSinkhornIterations: state.partial.meanIterations)))
+                                            secondsRemaining: remaining, meanSinkhornIterations: state.partial.meanIterations,
+                                            runSecondsRemaining: remaining + laterEpochs * Double(batches) * pace + (laterEpochs + 1) * evaluation)))
                 // One process also sees a request made while the step was reported; ranks agree in the step's allreduce.
                 let stop = step.stopRequested || (!parallel.isDistributed && InterruptSignal.isRequested)
                 if stop && state.batch < batches {
@@ -188,23 +202,34 @@ public final class Trainer {
 
     private func finishEpoch(_ epoch: Int, learningRate: Double, observer: (TrainingEvent) -> Void) throws {
         parallel.shareRunningStatistics(of: model)
+        let evaluationStart = Date()
+        defer { evaluationSeconds = Date().timeIntervalSince(evaluationStart) }
         let evaluation = try parallel.evaluate(model, on: setup.test, transform: setup.testTransform, batchSize: configuration.batchSize,
                                                workers: configuration.workers, seed: configuration.seed) { batch, batches in
             observer(.evaluating(epoch: epoch, batch: batch, batches: batches))
         }
+        let validation = try setup.validation.map { held in
+            try parallel.evaluate(model, on: held, transform: setup.testTransform, batchSize: configuration.batchSize,
+                                  workers: configuration.workers, seed: configuration.seed) { batch, batches in
+                observer(.evaluating(epoch: epoch, batch: batch, batches: batches))
+            }
+        }
         let record = EpochRecord(epoch: epoch + 1, trainLoss: state.partial.meanLoss, trainAccuracy: state.partial.accuracy,
                                  testLoss: evaluation.loss, testTop1: evaluation.top1, testTop5: evaluation.top5,
                                  learningRate: learningRate, imagesPerSecond: state.partial.imagesPerSecond,
-                                 seconds: state.partial.seconds, meanSinkhornIterations: state.partial.meanIterations)
+                                 seconds: state.partial.seconds, meanSinkhornIterations: state.partial.meanIterations,
+                                 validationLoss: validation?.loss, validationTop1: validation?.top1)
         records.append(record)
-        let improved = state.bestTop1.map { evaluation.top1 > $0 } ?? true
+        // The best checkpoint is chosen on the held-out images when there are some, else on the test split.
+        let selectionTop1 = validation?.top1 ?? evaluation.top1
+        let improved = state.bestTop1.map { selectionTop1 > $0 } ?? true
         commit {
             state.elapsedSeconds += state.partial.seconds
             state.epoch = epoch + 1
             state.batch = 0
             state.partial = EpochAccumulator()
             if improved {
-                state.bestTop1 = evaluation.top1
+                state.bestTop1 = selectionTop1
                 state.bestEpoch = epoch + 1
             }
         }
@@ -304,9 +329,16 @@ public final class Trainer {
         return TrainingSummary(model: configuration.model, head: configuration.head.kind, dataset: configuration.dataset,
                                epochs: configuration.epochs, parameters: model.parameterCount,
                                finalTop1: last?.testTop1 ?? 0, finalTop5: last?.testTop5 ?? 0,
-                               bestTop1: state.bestTop1 ?? 0, bestEpoch: state.bestEpoch ?? 0,
+                               bestTop1: bestTestTop1, bestEpoch: state.bestEpoch ?? 0,
                                trainImagesPerSecond: seconds > 0 ? images / seconds : 0,
                                meanSinkhornIterations: iterations.isEmpty ? nil : iterations.reduce(0, +) / Double(iterations.count),
-                               wallSeconds: state.elapsedSeconds)
+                               wallSeconds: state.elapsedSeconds,
+                               bestValidationTop1: configuration.validationSplit == nil ? nil : state.bestTop1)
+    }
+
+    /// The test top-1 of the best checkpoint: the selection figure itself without a validation split.
+    private var bestTestTop1: Double {
+        guard configuration.validationSplit != nil else { return state.bestTop1 ?? 0 }
+        return records.first { $0.epoch == state.bestEpoch }?.testTop1 ?? 0
     }
 }

@@ -21,6 +21,8 @@ public struct StepProgress {
     /// Seconds to the end of the epoch at the current pace.
     public var secondsRemaining: Double
     public var meanSinkhornIterations: Double?
+    /// Seconds to the end of the run (its remaining epochs and their evaluations) at the current pace.
+    public var runSecondsRemaining: Double = .nan
 }
 
 /// Why a run stopped early.

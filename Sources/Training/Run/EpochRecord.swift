@@ -11,6 +11,9 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Mean Sinkhorn iterations over the epoch's training batches (MPW only).
     public var meanSinkhornIterations: Double?
+    /// On the images held out by `--validation-split` (nil without one).
+    public var validationLoss: Double? = nil
+    public var validationTop1: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch
@@ -23,5 +26,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         case imagesPerSecond = "images_per_second"
         case seconds
         case meanSinkhornIterations = "mean_sinkhorn_iterations"
+        case validationLoss = "validation_loss"
+        case validationTop1 = "validation_top1"
     }
 }

@@ -13,8 +13,10 @@ public struct RunDirectory: Sendable {
 
     public var configurationFile: URL { url.appendingPathComponent("config.json") }
     public var metricsFile: URL { url.appendingPathComponent("metrics.jsonl") }
-    public var lastCheckpoint: URL { url.appendingPathComponent("last.safetensors") }
-    public var bestCheckpoint: URL { url.appendingPathComponent("best.safetensors") }
+    public static let lastCheckpointName = "last.safetensors"
+    public static let bestCheckpointName = "best.safetensors"
+    public var lastCheckpoint: URL { url.appendingPathComponent(Self.lastCheckpointName) }
+    public var bestCheckpoint: URL { url.appendingPathComponent(Self.bestCheckpointName) }
     public var summaryFile: URL { url.appendingPathComponent("summary.json") }
 
     /// Creates the folder for a new run; refuses one that already holds a run.
@@ -68,6 +70,7 @@ public struct TrainingSummary: Codable, Sendable {
     public var parameters: Int
     public var finalTop1: Double
     public var finalTop5: Double
+    /// Test top-1 of the best checkpoint, and its epoch.
     public var bestTop1: Double
     public var bestEpoch: Int
     public var trainImagesPerSecond: Double
@@ -76,6 +79,8 @@ public struct TrainingSummary: Codable, Sendable {
     /// CIFAR-10 runs with CIFAR-10.1 at hand: the final and the best checkpoint on it.
     public var cifar10_1Final: ShiftedTestResult? = nil
     public var cifar10_1Best: ShiftedTestResult? = nil
+    /// With `--validation-split`: the validation top-1 the best checkpoint was chosen on (nil: chosen on the test split).
+    public var bestValidationTop1: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, head, dataset, epochs, parameters
@@ -83,6 +88,7 @@ public struct TrainingSummary: Codable, Sendable {
         case finalTop5 = "final_top5"
         case bestTop1 = "best_top1"
         case bestEpoch = "best_epoch"
+        case bestValidationTop1 = "best_validation_top1"
         case trainImagesPerSecond = "train_images_per_second"
         case meanSinkhornIterations = "mean_sinkhorn_iterations"
         case wallSeconds = "wall_seconds"

@@ -56,6 +56,9 @@ public final class TensorBoardLog {
                        step: globalStep(epoch: epoch, batch: batchesDone))
     }
 
+    /// The matching-flow sheet's label of its image `index`: "#0", "#1", ... (the bitmap font draws '#').
+    static func sheetLabel(_ index: Int) -> String { "#\(index)" }
+
     /// After an epoch: its metrics.jsonl figures, and the matching-flow sheet of the MPW head.
     func epoch(_ record: EpochRecord, model: ImageClassifier) throws {
         let step = globalStep(epoch: record.epoch, batch: 0)
@@ -64,7 +67,7 @@ public final class TensorBoardLog {
             let wasTraining = model.isTraining
             model.eval()
             let sheet = FlowSheet.render(model, input: sheetInput.images, pixels: sheetInput.pixels,
-                                         labels: sheetInput.pixels.indices.map { "#\($0)" }, classNames: classNames, title: title)
+                                         labels: sheetInput.pixels.indices.map(Self.sheetLabel), classNames: classNames, title: title)
             if wasTraining { model.train() }
             let png = try PNGCodec.encode(sheet.pixels, width: sheet.width, height: sheet.height, channels: sheet.channels)
             values.append(.image("matching_flow", png: png, width: sheet.width, height: sheet.height, channels: sheet.channels))

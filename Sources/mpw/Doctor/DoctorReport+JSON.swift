@@ -16,7 +16,7 @@ extension DoctorReport {
             "threads": ["available": availableThreads, "default": defaultThreads, "ranks_on_host": ranksOnHost],
             "kernels": ["variant": kernelVariant.rawValue, "available": kernelVariants.map(\.rawValue), "mpw_kernels": value(kernelsOverride)]
                 as [String: Any],
-            "build": ["target_cpu_native": targetCPUNative, "fused_multiply_add": fusedMultiplyAdd.rawValue, "optimized": optimized],
+            "build": ["mpw_version": MPWVersion.string, "target_cpu_native": targetCPUNative, "fused_multiply_add": fusedMultiplyAdd.rawValue, "optimized": optimized],
             "onednn": [
                 "present": oneDNN != nil, "version": value(oneDNN?.version), "git_hash": value(oneDNN?.gitHash), "isa": value(oneDNN?.isa),
                 "max_cpu_isa": value(oneDNNISALimit), "cpu_runtime": value(oneDNN?.cpuRuntime), "library": value(oneDNN?.library),

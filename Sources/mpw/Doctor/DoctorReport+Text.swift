@@ -24,7 +24,7 @@ extension DoctorReport {
         case .libraryCall: fma = "not built with -target-cpu native: the C kernels still run this CPU's widest variant, the other Swift loops baseline vectors (docs/dependency-speed.md; scripts/build for full speed)"
         case .unknown: fma = "could not tell whether -target-cpu native was used (unrecognised machine code)"
         }
-        rows.append(("build", (optimized ? "release, " : "DEBUG (unoptimised), ") + fma))
+        rows.append(("build", "mpw \(MPWVersion.string), " + (optimized ? "release, " : "DEBUG (unoptimised), ") + fma))
         if let oneDNN {
             let limit = oneDNNISALimit.map { " (DNNL_MAX_CPU_ISA=\($0))" } ?? ""
             rows.append(("oneDNN", "\(oneDNN.version)\(oneDNN.gitHash.map { " (\($0.prefix(12)))" } ?? ""), ISA \(oneDNN.isa)\(limit), runtime \(oneDNN.cpuRuntime), \(oneDNN.library ?? "library path unknown")"))
@@ -32,7 +32,7 @@ extension DoctorReport {
             rows.append(("oneDNN", "not in this build (convolutions use the portable im2col + sgemm engine)"))
         }
         if let openBLAS {
-            rows.append(("OpenBLAS", "\(openBLAS.config); core \(openBLAS.core), \(openBLAS.threading) threading, \(openBLAS.threads) threads, \(openBLAS.library ?? "library path unknown")"))
+            rows.append(("OpenBLAS", "\(openBLAS.config); core \(openBLAS.core), \(openBLAS.threading) threading, \(counted(openBLAS.threads, "thread")), \(openBLAS.library ?? "library path unknown")"))
             if let suggestion = openBLAS.suggestedCoreType {
                 rows.append(("", "OpenBLAS chose \(openBLAS.core) kernels, older than this CPU: export OPENBLAS_CORETYPE=\(suggestion) for its full sgemm speed"))
             }
@@ -48,7 +48,7 @@ extension DoctorReport {
             rows.append(("Open MPI", "not found (\(openMPI.problem ?? "unknown")): one process only; install libopenmpi-dev openmpi-bin for data parallelism"))
         }
         if let fp32 = probe.fp32Milliseconds, let bf16 = probe.bf16Milliseconds {
-            rows.append(("bf16 probe", "\(probe.geometry), \(probe.threads) threads, forward + both backward passes: fp32 \(String(format: "%.2f", fp32)) ms (\(probe.fp32Kernel ?? "?")), bf16 \(String(format: "%.2f", bf16)) ms (\(probe.bf16Kernel ?? "?")), medians of \(probe.rounds)"))
+            rows.append(("bf16 probe", "\(probe.geometry), \(counted(probe.threads, "thread")), forward + both backward passes: fp32 \(String(format: "%.2f", fp32)) ms (\(probe.fp32Kernel ?? "?")), bf16 \(String(format: "%.2f", bf16)) ms (\(probe.bf16Kernel ?? "?")), medians of \(probe.rounds)"))
         }
         rows.append((probe.speedup == nil ? "bf16 probe" : "", probe.recommendation))
         let width = rows.map(\.0.count).max() ?? 0

@@ -37,7 +37,7 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "Draw every image on one sheet (sheet.png: one row per image, one column per proxy).")
     var sheet = false
 
-    @Option(help: "Enlarge pictures this many times (default: 4 for 28x28 and 32x32 inputs, 1 for 224x224).")
+    @Option(parsing: .unconditional, help: "Enlarge pictures this many times (default: 4 for 28x28 and 32x32 inputs, 1 for 224x224).")
     var scale: Int?
 
     @Flag(help: "Draw each class's prototype patches from the training split instead of explaining images.")
@@ -49,13 +49,13 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("--prototypes: its directory (default: the checkpoint's).", valueName: "dir"))
     var data: String?
 
-    @Option(help: "--prototypes: patches per proxy.")
+    @Option(parsing: .unconditional, help: "--prototypes: patches per proxy.")
     var top = 8
 
-    @Option(help: "--prototypes: search only the first N training images.")
+    @Option(parsing: .unconditional, help: "--prototypes: search only the first N training images.")
     var limit: Int?
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 128
 
     @OptionGroup var compute: ComputeOptions
@@ -79,6 +79,7 @@ struct ExplainCommand: ParsableCommand {
             throw ConfigurationError("\(checkpoint): the \(model.checkpoint.configuration.head.kind) head has no matching flow; explain needs an mpw (or multifc-cosine) checkpoint")
         }
         let scale = self.scale ?? max(1, 128 / model.inputShape.height)
+        let out = Self.folder(self.out)
         if prototypes {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try PrototypeSheets.write(model: model, datasetName: dataset, directory: data, limit: limit, top: top, batch: batch,
@@ -97,6 +98,13 @@ struct ExplainCommand: ParsableCommand {
             ErrorLines.print("\(errors.count) image\(errors.count == 1 ? "" : "s") could not be read")
             throw ExitCode(1)
         }
+    }
+
+    /// The --out folder without trailing slashes, so `--out explain/` names files explain/a.png, not explain//a.png.
+    static func folder(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
     }
 
     /// A class given by index or by name (case-insensitive).

@@ -67,6 +67,6 @@ enum ImageFiles {
 /// Prints one-line errors on standard error.
 enum ErrorLines {
     static func print(_ line: String) {
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(line)\n".utf8))
     }
 }

@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Image files, or folders searched recursively for .jpg, .jpeg and .png files.", valueName: "path"))
     var paths: [String] = []
 
-    @Option(help: "Classes shown per image, most probable first.")
+    @Option(parsing: .unconditional, help: "Classes shown per image, most probable first.")
     var topk = 5
 
     @Flag(help: "Print one JSON object per image (JSON Lines) instead of a table.")
@@ -32,7 +32,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print CSV rows filename,rank,class,probability instead of a table.")
     var csv = false
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 64
 
     @OptionGroup var compute: ComputeOptions
@@ -48,18 +48,24 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let model = try TrainedModel(checkpoint: try Checkpoint.read(URL(fileURLWithPath: checkpoint)))
+        var progress: WorkProgress?
         let failures = try Self.predict(paths, model: model, top: topk, format: format, batch: batch,
-                                        output: { print($0) }, error: ErrorLines.print)
+                                        output: { print($0) }, error: ErrorLines.print) { done, total in
+            progress = progress ?? WorkProgress("classifying", total: total, unit: "images")
+            progress?.update(done: done)
+        }
+        progress?.finish()
         if failures > 0 {
             ErrorLines.print("\(failures) path\(failures == 1 ? "" : "s") could not be read")
             throw ExitCode(1)
         }
     }
 
-    /// Classifies the images under `paths` batch by batch, sending result lines to `output` and
-    /// one line per unreadable path to `error`; returns the number of unreadable paths.
+    /// Classifies the images under `paths` batch by batch, sending result lines to `output`, one
+    /// line per unreadable path to `error` and (files done, files) to `progress` after each batch;
+    /// returns the number of unreadable paths.
     static func predict(_ paths: [String], model: TrainedModel, top: Int, format: PredictionFormat, batch: Int,
-                        output: (String) -> Void, error: (String) -> Void) throws -> Int {
+                        output: (String) -> Void, error: (String) -> Void, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
         let (files, missing) = ImageFiles.collect(paths)
         missing.forEach(error)
         var failures = missing.count
@@ -71,6 +77,7 @@ struct PredictCommand: ParsableCommand {
             errors.forEach(error)
             failures += errors.count
             let ranked = try model.classify(images.map(\.image), top: top)
+            progress(min(start + batch, files.count), files.count)
             for ((file, _), classes) in zip(images, ranked) {
                 if format == .table {
                     PredictionFormat.tableRows(file: file, classes: classes).forEach { table.add($0) }

@@ -21,15 +21,20 @@ enum PrototypeSheets {
         let configuration = model.checkpoint.configuration
         let name = datasetName ?? configuration.dataset
         guard let kind = DatasetKind(rawValue: name) else {
-            throw ConfigurationError("--dataset \(name): expected one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationError(DatasetKind.unknownNameMessage(name))
         }
         let split: DatasetSplit = kind.splits.contains(.train) ? .train : .test
-        let dataset = try kind.open(directory: directory ?? (name == configuration.dataset ? configuration.dataDirectory : nil), split: split)
-            .prefix(limit)
+        let sameDataset = name == configuration.dataset
+        let dataset = try kind.open(directory: directory ?? (sameDataset ? configuration.dataDirectory : nil), split: split,
+                                    options: sameDataset ? configuration.datasetOptions : .init()).prefix(limit)
         guard dataset.classNames.count == model.classNames.count else {
             throw ConfigurationError("--dataset \(name) has \(dataset.classNames.count) classes, the checkpoint \(model.classNames.count)")
         }
-        let matches = try model.prototypes(in: dataset, top: top, batchSize: batch, workers: 2)
+        let progress = WorkProgress("searching \(name) \(split.rawValue) images", total: dataset.count, unit: "images")
+        let matches = try model.prototypes(in: dataset, top: top, batchSize: batch, workers: 2) { done, _ in
+            progress.update(done: min(done * batch, dataset.count))
+        }
+        progress.finish()
         let samples = Array(Set(matches.flatMap { $0.flatMap { $0.map(\.sample) } })).sorted()
         let pixels = Dictionary(uniqueKeysWithValues: zip(samples, try model.batch(SampleSelection(dataset, indices: samples)).pixels))
         let features = model.model.backbone.featureSize(forInput: model.inputShape.height)

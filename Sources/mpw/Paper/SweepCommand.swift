@@ -102,12 +102,18 @@ struct SweepCommand: ParsableCommand {
         var display = ProgressDisplay(interval: 50)
         let failures: [String]
         do {
+            var finishedHere = 0
             failures = try plan.execute(observer: { display.handle($0) }, starting: { index, run, trainer in
                 display = ProgressDisplay(interval: run.logEvery)
                 print("\n== run \(index + 1)/\(plan.runs.count): \(run.preset), seed \(run.seed) ==")
+                if finishedHere > 0 {
+                    let perRun = Date().timeIntervalSince(start) / Double(finishedHere)
+                    print("sweep: \(counted(finishedHere, "run")) finished in \(duration(Date().timeIntervalSince(start))); about \(duration(perRun * Double(plan.runs.count - index))) left for the other \(plan.runs.count - index) at that pace")
+                }
                 print("run directory: \(run.directory.url.path)" + (trainer.state.epoch > 0 || trainer.state.batch > 0
                     ? " (resuming at epoch \(trainer.state.epoch + 1), batch \(trainer.state.batch))" : ""))
             }, finished: { _, trainer, summary in
+                finishedHere += 1
                 display.finish()
                 TrainingSession.printSummary(summary, records: trainer.records)
             }, skipped: { index, run in

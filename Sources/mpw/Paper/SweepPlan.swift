@@ -32,7 +32,7 @@ struct SweepPlan {
                 let path = URL(fileURLWithPath: out).appendingPathComponent(preset).appendingPathComponent("seed-\(seed)").path
                 let command = try TrainCommand.parseWithPreset(["--preset", preset] + trainingArguments + ["--seed", String(seed), "--out", path])
                 all.append(Run(preset: preset, seed: seed, directory: RunDirectory(path), configuration: try command.resolvedConfiguration(),
-                               logEvery: command.logEvery))
+                               logEvery: command.runOptions.logEvery))
             }
         }
         runs = all.enumerated().filter { $0.offset % shards == shard - 1 }.map(\.element)

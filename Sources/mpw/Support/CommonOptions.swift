@@ -5,7 +5,7 @@ extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// Options every compute command takes.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores (under mpirun: shared by the ranks on the host).")
+    @Option(parsing: .unconditional, help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores (under mpirun: shared by the ranks on the host).")
     var threads: Int?
 
     @Option(help: "Convolution sums: automatic (Winograd where it is faster and oneDNN has it: AVX-512, 3x3 stride 1, wide layers), direct (as PyTorch's CPU kernels), or winograd.")

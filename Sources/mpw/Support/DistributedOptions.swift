@@ -8,10 +8,10 @@ struct DistributedOptions: ParsableArguments {
     @Option(help: "Under mpirun: BatchNorm statistics over the whole global batch (sync, the default) or per rank (local).")
     var batchnorm: String?
 
-    @Option(help: "Under mpirun: gradient bucket size in MB; each bucket is summed over the ranks as soon as backward completes it (default 25).")
+    @Option(parsing: .unconditional, help: "Under mpirun: gradient bucket size in MB; each bucket is summed over the ranks as soon as backward completes it.")
     var bucketMb: Double = Double(DataParallel.defaultBucketBytes) / Double(1 << 20)
 
-    @Option(help: "Under mpirun: seconds a collective may wait for the other ranks before the job is aborted (default 60).")
+    @Option(parsing: .unconditional, help: "Under mpirun: seconds a collective may wait for the other ranks before the job is aborted.")
     var collectiveTimeout: Double = World.defaultTimeout
 
     func validate() throws {

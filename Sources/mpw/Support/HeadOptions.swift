@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import MultiProxy
 import OptimalTransport
 
@@ -7,19 +8,19 @@ struct HeadOptions: ParsableArguments {
     @Option(help: "Classifier head: \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var head = HeadConfiguration.Kind.mpw.rawValue
 
-    @Option(help: "Proxies per class M (MPW, Multi-FC average/cosine) or attention maps (WS-DAN).")
+    @Option(parsing: .unconditional, help: "Proxies per class M (MPW, Multi-FC average/cosine) or attention maps (WS-DAN).")
     var proxies = 4
 
-    @Option(help: "Entropic regularisation lambda of the Sinkhorn plan.")
+    @Option(parsing: .unconditional, help: "Entropic regularisation lambda of the Sinkhorn plan.")
     var lambda: Float = 0.1
 
-    @Option(name: .customLong("p"), help: "Exponent p of the cost (1 - cos)^p.")
+    @Option(name: .customLong("p"), parsing: .unconditional, help: "Exponent p of the cost (1 - cos)^p.")
     var costExponent: Float = 1
 
-    @Option(help: "Sinkhorn stops when the relative L1 change of alpha is below this.")
+    @Option(parsing: .unconditional, help: "Sinkhorn stops when the relative L1 change of alpha is below this.")
     var threshold: Float = 0.1
 
-    @Option(name: .customLong("max-iter"), help: "Sinkhorn iteration cap t_max.")
+    @Option(name: .customLong("max-iter"), parsing: .unconditional, help: "Sinkhorn iteration cap t_max.")
     var maximumIterations = 100
 
     @Option(name: .customLong("grad"), help: "Sinkhorn gradient: unrolled (through the iterations, as the paper) or implicit (at the fixed point).")
@@ -36,7 +37,7 @@ struct HeadOptions: ParsableArguments {
 
     func validate() throws {
         if HeadConfiguration.Kind(rawValue: head) == nil {
-            throw ValidationError("--head \(head) is not a head; choose one of \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError("--head \(head) is not a head\(NameSuggestion.clause(for: head, among: HeadConfiguration.Kind.allCases.map(\.rawValue))); choose one of \(HeadConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if !["unrolled", "implicit"].contains(gradient) { throw ValidationError("--grad must be unrolled or implicit, got \(gradient)") }
         if !(lambda > 0) || !lambda.isFinite { throw ValidationError("--lambda must be a positive number, got \(lambda)") }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Training
 
@@ -9,14 +10,21 @@ final class ProgressDisplay {
     private var lastWidth = 0
 
     init(interval: Int) {
-        isTerminal = isatty(STDOUT_FILENO) != 0
+        isTerminal = Self.isTerminal(STDOUT_FILENO)
         self.interval = max(1, interval)
+    }
+
+    /// True when `descriptor` is a terminal a person watches. Under mpirun it never counts as one:
+    /// Open MPI hands each rank a pseudo-terminal even when mpirun's own output goes to a file,
+    /// and redrawn lines would reach the file as carriage returns.
+    static func isTerminal(_ descriptor: Int32) -> Bool {
+        isatty(descriptor) != 0 && LaunchEnvironment.current() == nil
     }
 
     func handle(_ event: TrainingEvent) {
         switch event {
         case let .epochStarted(epoch, epochs, batches, learningRate):
-            if !isTerminal { emit("epoch \(epoch + 1)/\(epochs): \(batches) steps, learning rate \(format(learningRate, 4))") }
+            if !isTerminal { emit("epoch \(epoch + 1)/\(epochs): \(counted(batches, "step")), learning rate \(format(learningRate, 4))") }
         case .step(let p):
             let line = stepLine(p)
             if isTerminal {
@@ -27,7 +35,8 @@ final class ProgressDisplay {
         case let .evaluating(epoch, batch, batches):
             if isTerminal { redraw("epoch \(epoch + 1) evaluating \(batch)/\(batches)") }
         case .epochFinished(let r):
-            var line = "epoch \(r.epoch): train loss \(format(r.trainLoss, 4)) acc \(percent(r.trainAccuracy)) | test loss \(format(r.testLoss, 4)) top-1 \(percent(r.testTop1)) top-5 \(percent(r.testTop5)) | \(format(r.imagesPerSecond, 0)) img/s, \(duration(r.seconds))"
+            let validation = r.validationTop1.map { " | val top-1 \(percent($0))" } ?? ""
+            var line = "epoch \(r.epoch): train loss \(format(r.trainLoss, 4)) acc \(percent(r.trainAccuracy))\(validation) | test loss \(format(r.testLoss, 4)) top-1 \(percent(r.testTop1)) top-5 \(percent(r.testTop5)) | \(format(r.imagesPerSecond, 0)) img/s, \(duration(r.seconds))"
             if let iterations = r.meanSinkhornIterations { line += ", \(format(iterations, 2)) Sinkhorn iterations" }
             if isTerminal { redraw(line) }
             emit(isTerminal ? "" : line, newlineOnly: isTerminal)
@@ -40,7 +49,7 @@ final class ProgressDisplay {
         let width = 24
         let filled = p.batches > 0 ? p.batchesDone * width / p.batches : width
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
-        var line = "epoch \(p.epoch + 1)/\(p.epochs) [\(bar)] \(p.batchesDone)/\(p.batches) loss \(format(p.loss, 4)) acc \(percent(p.accuracy)) \(format(p.imagesPerSecond, 0)) img/s ETA \(duration(p.secondsRemaining))"
+        var line = "epoch \(p.epoch + 1)/\(p.epochs) [\(bar)] \(p.batchesDone)/\(p.batches) loss \(format(p.loss, 4)) acc \(percent(p.accuracy)) \(format(p.imagesPerSecond, 0)) img/s ETA \(duration(p.secondsRemaining))" + (p.runSecondsRemaining.isFinite && p.epoch + 1 < p.epochs ? " (run \(duration(p.runSecondsRemaining)))" : "")
         if let iterations = p.meanSinkhornIterations { line += " it \(format(iterations, 1))" }
         return line
     }

@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Epochs per run.")
+    @Option(parsing: .unconditional, help: "Epochs per run.")
     var epochs = 4
 
     @Option(help: "Directory for the two run directories (default runs/demo-<time>).")
@@ -63,7 +63,7 @@ struct DemoCommand: ParsableCommand {
             print("\n== \(kind.rawValue) ==")
             results.append((kind.rawValue, try TrainingSession.run(try Trainer(setup: setup, directory: directory), logEvery: logEvery)))
         }
-        print("\nResNet-20 on Fashion-MNIST, \(epochs) epochs each, same seed and recipe (\(Threads.count) threads):\n")
+        print("\nResNet-20 on Fashion-MNIST, \(counted(epochs, "epoch")) each, same seed and recipe (\(counted(Threads.count, "thread"))):\n")
         var table = TextTable(header: ["head", "test top-1", "best top-1", "parameters", "train img/s", "Sinkhorn iterations"],
                               rightAligned: [1, 2, 3, 4, 5])
         for (head, s) in results {

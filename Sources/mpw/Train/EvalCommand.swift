@@ -20,10 +20,10 @@ struct EvalCommand: ParsableCommand {
     var data: String?
 
     // `--limit-test` as in train and demo; `--limit`, its first name, stays as an alias.
-    @Option(name: [.customLong("limit-test"), .customLong("limit")], help: "Evaluate on the first N test images only.")
+    @Option(name: [.customLong("limit-test"), .customLong("limit")], parsing: .unconditional, help: "Evaluate on the first N test images only.")
     var limitTest: Int?
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch = 256
 
     @OptionGroup var compute: ComputeOptions
@@ -41,8 +41,12 @@ struct EvalCommand: ParsableCommand {
         let contents = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
         let setup = try EvaluationSetup(checkpoint: contents, datasetName: dataset, directory: data, limit: limitTest)
         setup.model.precision = precision
+        let progress = WorkProgress("evaluating", total: setup.dataset.count, unit: "images")
         let report = try Evaluator.evaluate(setup.model, on: setup.dataset, transform: setup.transform, batchSize: batch,
-                                            workers: 2, seed: contents.configuration.seed)
+                                            workers: 2, seed: contents.configuration.seed) { done, _ in
+            progress.update(done: min(done * batch, setup.dataset.count))
+        }
+        progress.finish()
         if output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

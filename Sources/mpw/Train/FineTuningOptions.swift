@@ -10,10 +10,10 @@ struct FineTuningOptions: ParsableArguments {
     @Flag(help: "With --init: train the head only; the backbone's weights and BatchNorm statistics stay as loaded.")
     var freezeBackbone = false
 
-    @Option(help: "With --init: the backbone's learning rate as a multiple of the head's (default 1).")
+    @Option(parsing: .unconditional, help: "With --init: the backbone's learning rate as a multiple of the head's (default 1).")
     var backboneLrScale: Float?
 
-    @Option(help: "With --init from a GAP-FC head into --head mpw: noise added to each seeded proxy, relative to its FC row's RMS (default \(FineTuningSettings.defaultProxyNoise)).")
+    @Option(parsing: .unconditional, help: "With --init from a GAP-FC head into --head mpw: noise added to each seeded proxy, relative to its FC row's RMS (default \(FineTuningSettings.defaultProxyNoise)).")
     var proxyNoise: Float?
 
     /// Flags that a resumed run must not be given (it keeps its own).

@@ -20,125 +20,24 @@ struct TrainCommand: ParsableCommand {
             The run directory receives config.json, metrics.jsonl, last.safetensors, best.safetensors and summary.json. \
             Ctrl-C finishes the current step, saves, and prints how to resume.
             Under mpirun every rank trains on its part of each global batch (--batch stays the global batch); \
-            rank 0 writes the run directory. See the README section "Training on several machines".
+            rank 0 writes the run directory. Several processes and hosts: docs/distributed.md.
             """
     )
 
-    @Option(help: "A paper experiment (`mpw presets` lists them): fills every setting; flags given with it override them.")
-    var preset: String?
-
-    @Option(help: "Dataset: \(DatasetKind.allCases.filter { $0 != .cifar10_1 }.map(\.rawValue).joined(separator: ", ")).")
-    var dataset: String?
-
-    @Option(help: "Dataset directory (Fashion-MNIST defaults to the Debian package's).")
-    var data: String?
-
-    @Option(help: "Backbone: \(ModelZoo.names.joined(separator: ", ")).")
-    var model: String?
-
-    @OptionGroup var heads: HeadOptions
-
-    @Option(help: "Epochs (default 200).")
-    var epochs: Int?
-
-    @Option(help: "Batch size (default 128).")
-    var batch: Int?
-
-    @Option(help: "Initial learning rate (default 0.1).")
-    var lr: Float?
-
-    @Option(help: "SGD momentum (default 0.9).")
-    var momentum: Float?
-
-    @Option(help: "Weight decay, added to the gradient (default 5e-4).")
-    var wd: Float?
-
-    @Flag(inversion: .prefixedNo, help: "Nesterov momentum.")
-    var nesterov = false
-
-    @Flag(help: "No weight decay on biases and normalisation parameters.")
-    var noDecayNormBias = false
-
-    @Option(help: "Learning-rate schedule: multistep:E1,E2,... (x0.1 at each epoch; E% for a fraction of the run; xF after the list for another factor, as in multistep:30%,60%,80%x0.2), cosine, or constant (default multistep:50%,75%).")
-    var schedule: String?
-
-    @Option(help: "Epochs of linear learning-rate warm-up (default 0).")
-    var warmup: Double?
-
-    @Option(help: "Label smoothing of the cross-entropy (default 0).")
-    var labelSmoothing: Float?
-
-    @Option(help: ArgumentHelp("Training augmentation: none, or comma-separated crop:P (random crop, P pixels of zero padding), rrc:S (RandomResizedCrop, area scale S to 1), flip[:P] (horizontal flip, probability 0.5 or P). Default per dataset: \(AugmentationSpec.defaultsSummary).", valueName: "spec"))
-    var augment: String?
-
-    @Flag(inversion: .prefixedNo, help: "CutMix (beta 1, probability 0.5), as in the PyramidNet recipe.")
-    var cutmix = false
-
-    @Option(help: "Grey 28x28 images: pad-to-32 (1-channel stem), pad-to-32-rgb (3-channel stem), none (28x28).")
-    var greyscale: String?
-
-    @Option(name: .customLong("cifar10.1"), help: "CIFAR-10.1 directory: a CIFAR-10 run evaluates its final and best checkpoints on it at the end (default: found next to --data).")
-    var cifar10_1: String?
-
-    @Option(help: "Train on the first N training images only.")
-    var limitTrain: Int?
-
-    @Option(help: "Evaluate on the first N test images only.")
-    var limitTest: Int?
-
-    @Option(help: "Random seed for initialisation, data order and augmentation (default 0).")
-    var seed: UInt64?
-
-    @Option(help: "Data loading threads (default 2).")
-    var workers: Int?
-
-    @Option(help: "Run directory (default runs/<dataset>-<model>-<head>-<time>).")
-    var out: String?
-
-    @Option(help: "Continue the run in this directory exactly where it stopped; takes every setting from its checkpoint.")
-    var resume: String?
-
-    @OptionGroup var fineTuning: FineTuningOptions
-
-    @Option(help: "Without a terminal: print a progress line every N steps.")
-    var logEvery = 50
-
-    @Option(help: "Stop after N training steps of this invocation, saving a checkpoint as Ctrl-C does (resume continues).")
-    var stopAfter: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Write TensorBoard events (events.out.tfevents.*) into the run directory.")
-    var tensorboard = true
-
-    @OptionGroup var compute: ComputeOptions
-    @OptionGroup var distributed: DistributedOptions
-    @OptionGroup var precision: PrecisionOptions
+    @OptionGroup(title: "Run") var runOptions: TrainRunOptions
+    @OptionGroup(title: "Data") var data: TrainDataOptions
+    @OptionGroup(title: "Model") var model: TrainModelOptions
+    @OptionGroup(title: "Head") var heads: HeadOptions
+    @OptionGroup(title: "Optimisation") var optimisation: TrainOptimisationOptions
+    @OptionGroup(title: "Fine-tuning") var fineTuning: FineTuningOptions
+    @OptionGroup(title: "Compute") var compute: ComputeOptions
+    @OptionGroup(title: "Precision") var precision: PrecisionOptions
+    @OptionGroup(title: "Several processes (mpirun)") var distributed: DistributedOptions
 
     func validate() throws {
-        try requireCounts(("--epochs", epochs), ("--batch", batch), ("--limit-train", limitTrain), ("--limit-test", limitTest), ("--log-every", logEvery), ("--stop-after", stopAfter))
-        if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive, got \(lr)") }
-        if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-        if let wd, !(wd >= 0) || !wd.isFinite { throw ValidationError("--wd must not be negative, got \(wd)") }
-        if let warmup, !(warmup >= 0) || !warmup.isFinite { throw ValidationError("--warmup must not be negative, got \(warmup)") }
-        if let labelSmoothing, !(labelSmoothing >= 0 && labelSmoothing < 1) {
-            throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
-        }
-        if let workers, workers < 0 { throw ValidationError("--workers must not be negative, got \(workers)") }
-        if nesterov && momentum == 0 { throw ValidationError("--nesterov needs a positive --momentum") }
-        if let augment {
-            do { _ = try TrainingConfiguration.parseAugmentation(augment) } catch { throw ValidationError("\(error)") }
-        }
-        if let preset, PaperPresets.named(preset) == nil { throw ValidationError(PresetExpansion.unknown(preset)) }
-        if cifar10_1 != nil && (dataset ?? "fashion-mnist") != "cifar10" { throw ValidationError("--cifar10.1 needs --dataset cifar10") }
-        if resume != nil {
-            let runFlags: [(String, Bool)] = [
-                ("--dataset", dataset != nil), ("--data", data != nil), ("--model", model != nil), ("--epochs", epochs != nil),
-                ("--batch", batch != nil), ("--lr", lr != nil), ("--momentum", momentum != nil), ("--wd", wd != nil),
-                ("--schedule", schedule != nil), ("--warmup", warmup != nil), ("--seed", seed != nil), ("--out", out != nil),
-                ("--limit-train", limitTrain != nil), ("--limit-test", limitTest != nil), ("--greyscale", greyscale != nil),
-                ("--label-smoothing", labelSmoothing != nil), ("--nesterov", nesterov), ("--cutmix", cutmix), ("--augment", augment != nil),
-                ("--no-decay-norm-bias", noDecayNormBias), ("--threads", compute.threads != nil),
-                ("--batchnorm", distributed.batchnorm != nil),
-                ("--preset", preset != nil), ("--cifar10.1", cifar10_1 != nil),
+        if runOptions.resume != nil {
+            let runFlags: [(String, Bool)] = runOptions.flagsGiven + data.flagsGiven + optimisation.flagsGiven + [
+                ("--model", model.model != nil), ("--threads", compute.threads != nil), ("--batchnorm", distributed.batchnorm != nil),
             ] + fineTuning.flagsGiven
             if let flag = runFlags.first(where: \.1) {
                 throw ValidationError("\(flag.0) cannot be combined with --resume: a resumed run keeps its own settings")
@@ -147,24 +46,28 @@ struct TrainCommand: ParsableCommand {
     }
 
     func resolvedConfiguration() throws -> TrainingConfiguration {
-        let epochs = epochs ?? 200
+        let epochs = optimisation.epochs ?? 200
         let schedule = try ScheduleSpecification(
-            parsing: schedule.map { RelativeMilestones.resolve($0, epochs: epochs) } ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))",
-            warmupEpochs: warmup ?? 0)
+            parsing: optimisation.schedule.map { RelativeMilestones.resolve($0, epochs: epochs) } ?? "multistep:\(max(1, epochs / 2)),\(max(1, epochs * 3 / 4))",
+            warmupEpochs: optimisation.warmup ?? 0)
         var configuration = TrainingConfiguration(
-            dataset: dataset ?? "fashion-mnist", dataDirectory: data, limitTrain: limitTrain, limitTest: limitTest,
-            greyscaleAdaptation: greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: cutmix, workers: workers ?? 2,
-            model: model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: batch ?? 128,
-            learningRate: lr ?? 0.1, momentum: momentum ?? 0.9, weightDecay: wd ?? 5e-4, nesterov: nesterov,
-            decayNormalizationAndBias: !noDecayNormBias, labelSmoothing: labelSmoothing ?? 0, schedule: schedule,
-            seed: seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
+            dataset: data.dataset ?? "fashion-mnist", dataDirectory: data.data, limitTrain: data.limitTrain, limitTest: data.limitTest,
+            greyscaleAdaptation: data.greyscale ?? Transform.GreyscaleAdaptation.padTo32.rawValue, cutMix: data.cutmix, workers: data.workers ?? 2,
+            model: model.model ?? "resnet20", head: HeadSettings(heads.configuration), epochs: epochs, batchSize: optimisation.batch ?? 128,
+            learningRate: optimisation.lr ?? 0.1, momentum: optimisation.momentum ?? 0.9, weightDecay: optimisation.wd ?? 5e-4,
+            nesterov: optimisation.nesterov, decayNormalizationAndBias: !optimisation.noDecayNormBias,
+            labelSmoothing: optimisation.labelSmoothing ?? 0, schedule: schedule,
+            seed: runOptions.seed ?? 0, threads: compute.threads ?? DistributedOptions.defaultThreads)
         configuration.precision = try precision.resolved()
         configuration.fineTuning = fineTuning.settings
-        try configuration.resolveAugmentation(augment)
-        configuration.preset = preset
+        try configuration.resolveAugmentation(data.augment)
+        configuration.preset = runOptions.preset
         if configuration.dataset == "cifar10" {
-            configuration.cifar10_1Directory = cifar10_1 ?? CIFAR10_1Location.next(toData: data)
+            configuration.cifar10_1Directory = data.cifar10_1 ?? CIFAR10_1Location.next(toData: data.data)
         }
+        configuration.cifar100Labels = data.cifar100Labels?.rawValue
+        configuration.skipBadImages = data.skipBad ? true : nil
+        configuration.validationSplit = data.validationSplit
         return configuration
     }
 
@@ -182,7 +85,7 @@ struct TrainCommand: ParsableCommand {
     private func train(in world: any Communicator) throws {
         let trainer: Trainer
         var lock: RunLock?
-        if let resume {
+        if let resume = runOptions.resume {
             let directory = RunDirectory(resume)
             if world.isLeader {
                 lock = try RunLock(directory)
@@ -207,11 +110,18 @@ struct TrainCommand: ParsableCommand {
             var configuration = try resolvedConfiguration()
             configuration.worldSize = world.size
             configuration.batchNorm = world.isDistributed ? distributed.batchnorm ?? BatchNormMode.sync.rawValue : nil
+            if configuration.dataset == DatasetKind.mnistIDX.rawValue {
+                let measured = try MeasuredNormalization.measure(configuration, kind: .mnistIDX)
+                configuration.measuredNormalization = measured
+                if world.isLeader {
+                    print("normalising with the training split's own statistics: mean \(measured.mean.map { format(Double($0), 4) }.joined(separator: ", ")), standard deviation \(measured.standardDeviation.map { format(Double($0), 4) }.joined(separator: ", "))")
+                }
+            }
             Threads.set(configuration.threads)
             if world.isLeader { PrecisionOptions.warnIfBFloat16IsSlower(configuration.precision) }
             let setup = try RunSetup(configuration)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-            let directory = RunDirectory(out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
+            let directory = RunDirectory(runOptions.out ?? "runs/\(configuration.dataset)-\(configuration.model)-\(configuration.head.kind)-\(stamp)")
             // The trainer first: a bad --init fails before the run directory is made.
             trainer = try Trainer(setup: setup, directory: directory, parallel: distributed.dataParallel(world, batchNorm: configuration.batchNorm))
             if world.isLeader {
@@ -224,9 +134,9 @@ struct TrainCommand: ParsableCommand {
                 print("initialised from \(initPath): \(transfer)")
             }
         }
-        trainer.stopAfterSteps = stopAfter
-        if tensorboard { try trainer.enableTensorBoard(logEvery: logEvery) }
-        _ = try withExtendedLifetime(lock) { try TrainingSession.run(trainer, logEvery: logEvery) }
+        trainer.stopAfterSteps = runOptions.stopAfter
+        if runOptions.tensorboard { try trainer.enableTensorBoard(logEvery: runOptions.logEvery) }
+        _ = try withExtendedLifetime(lock) { try TrainingSession.run(trainer, logEvery: runOptions.logEvery) }
     }
 }
 
@@ -238,11 +148,20 @@ enum TrainingSession {
         let leader = trainer.parallel.isLeader
         let world = trainer.parallel.world
         if leader {
-            print("\(configuration.model) + \(try configuration.head.configuration()) on \(configuration.dataset): \(trainer.setup.train.count) training / \(trainer.setup.test.count) test images, \(trainer.model.parameterCount) parameters, \(Threads.count) threads")
+            let held = trainer.setup.validation.map { " / \($0.count) validation (held out of the training split; best.safetensors is chosen on them)" } ?? ""
+            print("\(configuration.model) + \(try configuration.head.configuration()) on \(configuration.dataset): \(trainer.setup.train.count) training\(held) / \(trainer.setup.test.count) test images, \(trainer.model.parameterCount) parameters, \(counted(Threads.count, "thread"))")
             if world.isDistributed {
-                print("data-parallel over \(world.size) ranks: global batch \(configuration.batchSize), BatchNorm \(trainer.parallel.batchNorm.rawValue), \(Threads.count) threads per rank")
+                print("data-parallel over \(world.size) ranks: global batch \(configuration.batchSize), BatchNorm \(trainer.parallel.batchNorm.rawValue), \(counted(Threads.count, "thread")) per rank")
+            }
+            let skipped = trainer.setup.skippedFiles
+            if !skipped.isEmpty {
+                print("left out \(skipped.count) unreadable image file\(skipped.count == 1 ? "" : "s") (--skip-bad): \(skipped.prefix(5).joined(separator: ", "))\(skipped.count > 5 ? ", ..." : "")")
             }
             print("training transform (--augment \(trainer.setup.augmentation)): \(trainer.setup.trainTransform)")
+            let leftOver = trainer.imagesLeftOverPerEpoch
+            if leftOver > 0 {
+                print("\(trainer.setup.train.count) training images at batch \(configuration.batchSize): \(counted(trainer.batchesPerEpoch, "full batch", plural: "full batches")) per epoch; the \(counted(leftOver, "image")) left over wait for the next epoch, a different draw each time (the order is reshuffled)")
+            }
             print("run directory: \(trainer.directory.url.path)")
         }
         let display = ProgressDisplay(interval: logEvery)
@@ -268,13 +187,19 @@ enum TrainingSession {
 
     static func printSummary(_ summary: TrainingSummary, records: [EpochRecord]) {
         print("")
-        var table = TextTable(header: ["epoch", "train loss", "train acc", "test loss", "top-1", "top-5", "img/s"],
-                              rightAligned: Set(0..<7))
+        let validated = records.contains { $0.validationTop1 != nil }
+        let header = ["epoch", "train loss", "train acc"] + (validated ? ["val top-1"] : []) + ["test loss", "top-1", "top-5", "img/s"]
+        var table = TextTable(header: header, rightAligned: Set(0..<header.count))
         for r in records {
-            table.add([String(r.epoch), format(r.trainLoss, 4), percent(r.trainAccuracy), format(r.testLoss, 4), percent(r.testTop1),
-                       percent(r.testTop5), format(r.imagesPerSecond, 0)])
+            table.add([String(r.epoch), format(r.trainLoss, 4), percent(r.trainAccuracy)] + (validated ? [r.validationTop1.map(percent) ?? "-"] : [])
+                      + [format(r.testLoss, 4), percent(r.testTop1), percent(r.testTop5), format(r.imagesPerSecond, 0)])
         }
         table.print()
-        print("final top-1 \(percent(summary.finalTop1)), best \(percent(summary.bestTop1)) (epoch \(summary.bestEpoch)), \(format(summary.trainImagesPerSecond, 0)) img/s, \(duration(summary.wallSeconds)) of training")
+        let speed = "\(format(summary.trainImagesPerSecond, 0)) img/s, \(duration(summary.wallSeconds)) of training"
+        if let validationTop1 = summary.bestValidationTop1 {
+            print("final test top-1 \(percent(summary.finalTop1)); best.safetensors: epoch \(summary.bestEpoch), chosen on validation top-1 \(percent(validationTop1)), test top-1 \(percent(summary.bestTop1)); \(speed)")
+        } else {
+            print("final top-1 \(percent(summary.finalTop1)), best \(percent(summary.bestTop1)) (epoch \(summary.bestEpoch), chosen on the test split), \(speed)")
+        }
     }
 }
