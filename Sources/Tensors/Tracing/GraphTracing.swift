@@ -10,13 +10,14 @@ extension Tensor {
     /// Runs `compute` and, while a capture is recording, records its result as `record`'s node:
     /// `record` gets the recorder, the graph values of `inputs` and the result, may append
     /// intermediate nodes itself (a batch norm's fused ReLU), and returns the final op and its
-    /// operands. Nothing inside `compute` is recorded: it is the op's implementation.
+    /// operands. Nothing inside `compute` is recorded: it is the op's implementation, and it runs
+    /// without the autodiff record, exactly as in an evaluation pass.
     public static func traced(_ inputs: [Tensor], module: AnyObject? = nil, compute: () -> Tensor,
                               record: (_ recorder: GraphRecorder, _ inputs: [Int], _ result: Tensor) -> (GraphOperation, [Int])) -> Tensor {
         guard let recorder = GraphRecorder.current, recorder.isRecording else { return compute() }
         let operands = inputs.map { recorder.value(of: $0.node, producer: $0.node?.op, shape: $0.shape) }
         recorder.suspend()
-        let result = compute()
+        let result = withoutGradients(compute)
         recorder.resume()
         let (operation, finalOperands) = record(recorder, operands, result)
         let output = recorder.newValue(shape: result.shape)
