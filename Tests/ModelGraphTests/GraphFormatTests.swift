@@ -24,13 +24,17 @@ import TestSupport
 
     static var unbalanced: HeadConfiguration {
         var settings = WassersteinMatching(sinkhorn: SinkhornParameters(lambda: 0.2, threshold: 0.05, maximumIterations: 30, domain: .kernel),
-                                           costExponent: 1.5, gradient: .implicit)
+                                           costExponent: 1.5)
         settings.sinkhorn.relaxation = MarginalRelaxation(source: .infinity, target: 0.5)
         settings.normalizesScoreByMass = true
         return HeadConfiguration(kind: .mpw, proxies: 2, wasserstein: settings, bias: true)
     }
 
-    @Test(arguments: [HeadConfiguration(kind: .mpw), unbalanced, HeadConfiguration(kind: .multiFCAverage, proxies: 2),
+    static var implicitGradient: HeadConfiguration {
+        HeadConfiguration(kind: .mpw, proxies: 3, wasserstein: WassersteinMatching(gradient: .implicit))
+    }
+
+    @Test(arguments: [HeadConfiguration(kind: .mpw), unbalanced, implicitGradient, HeadConfiguration(kind: .multiFCAverage, proxies: 2),
                       HeadConfiguration(kind: .wsdan, proxies: 2), HeadConfiguration(kind: .multiFCCosine, proxies: 2)])
     func roundTripIsExact(head: HeadConfiguration) throws {
         let (graph, model) = try Self.capturedGraph(head: head)
@@ -72,6 +76,18 @@ import TestSupport
         } throws: { error in
             let message = "\(error)"
             return message.hasPrefix("model.graph.json: not a readable mpw-graph graph: ") && message.contains(reason) && !message.contains("\n")
+        }
+    }
+
+    /// Settings no head can run are refused when the graph is loaded, not when it runs.
+    @Test func anUnrunnableTransportIsRefusedInOneLine() throws {
+        let (graph, model) = try Self.capturedGraph(head: Self.unbalanced)
+        let text = String(decoding: try graph.jsonData(), as: UTF8.self).replacingOccurrences(of: "\"unrolled\"", with: "\"implicit\"")
+        let read = try ModelGraph(json: Data(text.utf8))
+        #expect {
+            _ = try GraphInterpreter(graph: read, stateDict: Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.name, $0.value) }))
+        } throws: { error in
+            "\(error)" == "graph interpreter: node \(read.nodes.count - 1) at 'head': multi_proxy op: unbalanced transport has the unrolled gradient only, the graph says 'implicit'"
         }
     }
 

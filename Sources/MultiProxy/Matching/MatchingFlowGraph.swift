@@ -45,6 +45,9 @@ extension MatchingFlow {
             sinkhorn.stopRule = stopRule
             sinkhorn.relaxation = transport.relaxation.map { MarginalRelaxation(source: $0.source, target: $0.target) }
             do { try sinkhorn.validate() } catch { throw MatchingFlowGraphError("transport settings: \(error)") }
+            guard sinkhorn.relaxation == nil || gradient == .unrolled else {
+                throw MatchingFlowGraphError("unbalanced transport has the unrolled gradient only, the graph says '\(transport.gradient)'")
+            }
             var settings = WassersteinMatching(sinkhorn: sinkhorn, costExponent: transport.costExponent, gradient: gradient)
             settings.normalizesScoreByMass = transport.normalizesScoreByMass
             self = .wasserstein(settings)
