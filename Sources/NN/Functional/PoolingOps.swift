@@ -1,5 +1,5 @@
-import ModelGraph
 import Kernels
+import ModelGraph
 import Tensors
 
 /// Window geometry shared by max and average pooling (square windows, as the paper's nets use).

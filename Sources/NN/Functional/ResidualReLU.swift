@@ -1,5 +1,5 @@
-import ModelGraph
 import Kernels
+import ModelGraph
 import Tensors
 
 extension Tensor {

@@ -1,5 +1,5 @@
-import ModelGraph
 import Kernels
+import ModelGraph
 import Tensors
 
 /// y = x·Wᵀ + b with W of shape (out, in), initialised as PyTorch's Linear:

@@ -1,6 +1,5 @@
 import Foundation
 import Interchange
-import NN
 import Tensors
 
 /// Builds one ONNX graph node by node: fresh value names, the model's weights as named
