@@ -3,7 +3,8 @@
 // The Multi-Proxy Wasserstein classifier: a CPU tensor engine with autodiff, optimal transport,
 // CNN backbones, data pipelines and the `mpw` command line. Layers depend downward only:
 //
-//   mpw -> Training -> Distributed (collectives; Open MPI loaded at run time), TorchFormat, Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//   mpw -> Training -> Distributed (collectives; Open MPI loaded at run time), TorchFormat, GraphRuntime, Models, Datasets -> MultiProxy -> NN, OptimalTransport -> Tensors -> Kernels
+//   Tensors -> ModelGraph (the captured graph and its recorder; no dependencies)
 //
 // Build with `-Xswiftc -target-cpu -Xswiftc native` (scripts/build does) so SIMD code uses the
 // machine's vector width; the flag is not in this manifest so the package stays usable as a dependency.
@@ -16,6 +17,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mpw", targets: ["mpw"]),
+        .library(name: "ModelGraph", targets: ["ModelGraph"]),
+        .library(name: "GraphRuntime", targets: ["GraphRuntime"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "OptimalTransport", targets: ["OptimalTransport"]),
@@ -51,11 +54,15 @@ let package = Package(
             .target(name: "COpenMP", condition: linux),
             .target(name: "CDNNL", condition: linux),
         ]),
-        .target(name: "Tensors", dependencies: ["Kernels"]),
-        .target(name: "NN", dependencies: ["Tensors", "Kernels"]),
+        // The captured forward pass: graph, op set, format, recorder (no dependencies, so Tensors can record into it).
+        .target(name: "ModelGraph"),
+        .target(name: "Tensors", dependencies: ["ModelGraph", "Kernels"]),
+        .target(name: "NN", dependencies: ["ModelGraph", "Tensors", "Kernels"]),
         .target(name: "OptimalTransport", dependencies: ["Tensors", "Kernels"]),
-        .target(name: "MultiProxy", dependencies: ["NN", "OptimalTransport", "Tensors", "Kernels"]),
-        .target(name: "Models", dependencies: ["MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "MultiProxy", dependencies: ["ModelGraph", "NN", "OptimalTransport", "Tensors", "Kernels"]),
+        .target(name: "Models", dependencies: ["ModelGraph", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        // Capture from a Module and the graph interpreter.
+        .target(name: "GraphRuntime", dependencies: ["ModelGraph", "MultiProxy", "NN", "OptimalTransport", "Tensors"]),
         .target(name: "Datasets", dependencies: [
             "Tensors", "Kernels",
             .target(name: "CTurboJPEG", condition: linux),
@@ -66,7 +73,7 @@ let package = Package(
         .target(name: "TorchFormat", dependencies: ["Tensors", .target(name: "CZlib", condition: linux)]),
         // swift-protobuf messages of ONNX and TensorBoard (Proto/; regenerate with scripts/generate-protos).
         .target(name: "Interchange", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Interchange", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Interchange", "GraphRuntime", "ModelGraph", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .target(name: "Serving", dependencies: [
             "Training", "Datasets", "MultiProxy", "Tensors",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -79,12 +86,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Models", "NN", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Kernels", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
         .testTarget(name: "OptimalTransportTests", dependencies: ["OptimalTransport", "Tensors", "TestSupport"]),
         .testTarget(name: "MultiProxyTests", dependencies: ["MultiProxy", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MultiProxy", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "ModelGraphTests", dependencies: ["ModelGraph", "GraphRuntime", "Models", "MultiProxy", "NN", "OptimalTransport", "Tensors", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mpw", "TestSupport"]),
         .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),

@@ -177,6 +177,20 @@ struct ONNXExportTests {
         print("ONNX export: \(cases.count) backbone + head pairs, largest relative logit difference \(result.difference)")
     }
 
+    /// A backbone defined only in the test suite (a concatenation and a max pool), which no
+    /// export code names: the export is derived from its captured graph.
+    @Test func aBackboneOutsideTheZooMatchesOnnxRuntime() throws {
+        var generator = RandomGenerator(seed: 8)
+        let cases = try ["gapfc", "mpw", "multifc-flatten"].map { name in
+            let head = try #require(Self.heads.first { $0.0 == name }).1
+            let model = Self.classifier(BranchingBackbone(generator: &generator), head: head, inputSize: 12, classes: 4, generator: &generator)
+            return Case(name: "branching + \(name)", classifier: model, inputShape: (3, 12, 12))
+        }
+        _ = try Self.check(cases) { testCase in
+            try ONNXExport.model(testCase.classifier, inputShape: testCase.inputShape, metadata: []).serializedBytes()
+        }
+    }
+
     /// The checkpoint path `mpw export` takes: a checkpoint saved as the Trainer saves it, read
     /// back as `mpw eval` reads it; the metadata says how to feed the model.
     @Test func aCheckpointExportsWithItsPreprocessingInTheMetadata() throws {

@@ -1,3 +1,4 @@
+import ModelGraph
 import NN
 import Tensors
 
@@ -21,15 +22,23 @@ public final class AttentionPoolingHead: Module, ClassificationHead {
     public var name: String { "wsdan" }
 
     public func callAsFunction(_ features: Tensor) -> Tensor {
+        let maps = bn(attention(features))
+        return fc(Tensor.traced(.attentionPooling(scale: Self.featureScale), [features, maps], module: self) {
+            Self.pooled(features, maps: maps, scale: Self.featureScale)
+        })
+    }
+
+    /// The (B, M·d) rows the linear layer reads: the maps' weighted means of the features, signed
+    /// square root, L2 norm, times `scale`.
+    public static func pooled(_ features: Tensor, maps: Tensor, scale: Float) -> Tensor {
         let (batch, channels) = (features.shape[0], features.shape[1])
         let positions = features.shape[2] * features.shape[3]
-        let maps = bn(attention(features))
         let mapCount = maps.shape[1]
         // (B, HW, M)ᵀ · (B, HW, d) = (B, M, d), both read straight from channels-last memory.
         let weights = maps.spatialVectors()
         let vectors = features.spatialVectors()
         let pooled = Tensor.matmul(weights, vectors, transposeA: true) * (1 / Float(positions))
         MultiplyAccumulateCounter.record(batch * positions * mapCount * channels)
-        return fc(pooled.reshaped([batch, mapCount * channels]).signedSquareRoot().l2NormalizedRows() * Self.featureScale)
+        return pooled.reshaped([batch, mapCount * channels]).signedSquareRoot().l2NormalizedRows() * scale
     }
 }

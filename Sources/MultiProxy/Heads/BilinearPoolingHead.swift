@@ -1,3 +1,4 @@
+import ModelGraph
 import NN
 import Tensors
 
@@ -15,12 +16,17 @@ public final class BilinearPoolingHead: Module, ClassificationHead {
     public var name: String { "bilinear" }
 
     public func callAsFunction(_ features: Tensor) -> Tensor {
+        fc(Tensor.traced(.bilinearPooling, [features], module: self) { Self.pooled(features) })
+    }
+
+    /// The (B, d²) rows the linear layer reads: mean outer product, signed square root, L2 norm.
+    public static func pooled(_ features: Tensor) -> Tensor {
         let (batch, channels) = (features.shape[0], features.shape[1])
         let positions = features.shape[2] * features.shape[3]
         // Xᵀ·X per sample is one batched product on the (B, HW, d) feature vectors.
         let vectors = features.spatialVectors()
         let outer = Tensor.matmul(vectors, vectors, transposeA: true) * (1 / Float(positions))
         MultiplyAccumulateCounter.record(batch * positions * channels * channels)
-        return fc(outer.reshaped([batch, channels * channels]).signedSquareRoot().l2NormalizedRows())
+        return outer.reshaped([batch, channels * channels]).signedSquareRoot().l2NormalizedRows()
     }
 }

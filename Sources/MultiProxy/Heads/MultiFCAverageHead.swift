@@ -1,3 +1,4 @@
+import ModelGraph
 import NN
 import Tensors
 
@@ -16,7 +17,14 @@ public final class MultiFCAverageHead: Module, ClassificationHead {
     public var name: String { "multifc-avg" }
 
     public func callAsFunction(_ features: Tensor) -> Tensor {
-        let pooled = features.globalAveragePooled()
-        return fc.dropFirst().reduce(fc[0](pooled)) { $0 + $1(pooled) } * (1 / Float(fc.count))
+        Tensor.traced([features], module: self) {
+            let pooled = features.globalAveragePooled()
+            return fc.dropFirst().reduce(fc[0](pooled)) { $0 + $1(pooled) } * (1 / Float(fc.count))
+        } record: { recorder, operands, _ in
+            let layers = fc.map { layer in
+                GraphOperation.Linear(weight: recorder.name(of: layer.weight, module: layer), bias: layer.bias.map { recorder.name(of: $0, module: layer) })
+            }
+            return (.multiFCAverage(GraphOperation.MultiFCAverage(layers: layers)), operands)
+        }
     }
 }

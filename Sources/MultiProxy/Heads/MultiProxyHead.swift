@@ -1,3 +1,4 @@
+import ModelGraph
 import NN
 import OptimalTransport
 import Synchronization
@@ -47,6 +48,22 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public var statistics: MatchingStatistics { lastStatistics.withLock { $0 } }
 
     public func callAsFunction(_ features: Tensor) -> Tensor {
+        Tensor.traced([features], module: self) {
+            scores(features)
+        } record: { recorder, operands, _ in
+            (.multiProxy(GraphOperation.MultiProxy(proxies: recorder.name(of: proxies, module: self),
+                                                   bias: bias.map { recorder.name(of: $0, module: self) }, flow: flow.graphFlow)), operands)
+        }
+    }
+
+    /// The scores of features against `proxies` (K, M, d) under `flow`, plus `bias` when given:
+    /// the head's forward pass on explicit weights (the graph interpreter runs it).
+    public static func scores(features: Tensor, proxies: Tensor, bias: Tensor?, flow: MatchingFlow) -> Tensor {
+        let output = ProxyMatching.apply(features: features, proxies: proxies, flow: flow)
+        return bias.map { output.scores + $0 } ?? output.scores
+    }
+
+    private func scores(_ features: Tensor) -> Tensor {
         let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow,
                                          firstRound: lastBatchIterations.withLock { $0 })
         lastStatistics.withLock { $0 = output.statistics }

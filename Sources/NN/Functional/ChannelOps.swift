@@ -1,10 +1,15 @@
 import Kernels
+import ModelGraph
 import Tensors
 
 extension Tensor {
     /// Joins (N, Cᵢ, H, W) tensors along the channel axis (DenseNet's concatenation), keeping
     /// channels-last tensors channels-last: each pixel's channel vectors are laid end to end.
     public static func concatenatedChannels(_ tensors: [Tensor]) -> Tensor {
+        tensors.count == 1 ? tensors[0] : traced(.concatenateChannels, tensors) { joinedChannels(tensors) }
+    }
+
+    private static func joinedChannels(_ tensors: [Tensor]) -> Tensor {
         precondition(!tensors.isEmpty, "concatenatedChannels: needs at least one tensor")
         guard tensors.allSatisfy({ $0.format == .channelsLast }) else { return concatenate(tensors, axis: 1) }
         let first = tensors[0]
@@ -45,12 +50,25 @@ extension Tensor {
     public func zeroPaddedChannels(to channels: Int) -> Tensor {
         precondition(rank == 4 && channels >= shape[1], "zeroPaddedChannels: cannot pad \(Shape.describe(shape)) to \(channels) channels")
         if channels == shape[1] { return self }
-        return Tensor.concatenatedChannels([self, Tensor.zeros([shape[0], channels - shape[1], shape[2], shape[3]], format: format)])
+        return .traced(.zeroPadChannels(channels: channels), [self]) {
+            Tensor.concatenatedChannels([self, Tensor.zeros([shape[0], channels - shape[1], shape[2], shape[3]], format: format)])
+        }
     }
 
     /// `residual + shortcut.zeroPaddedChannels(to: residual.shape[1])` in one pass, without the
     /// padded copy: PyramidNet's block output. Channels-last in and out.
     public static func addingZeroPaddedShortcut(_ residual: Tensor, _ shortcut: Tensor) -> Tensor {
+        traced([residual, shortcut]) {
+            summedWithZeroPaddedShortcut(residual, shortcut)
+        } record: { recorder, operands, result in
+            guard shortcut.shape[1] < residual.shape[1] else { return (.add, operands) }
+            let padded = recorder.newValue(shape: result.shape)
+            recorder.append(.zeroPadChannels(channels: residual.shape[1]), inputs: [operands[1]], output: padded, module: nil)
+            return (.add, [operands[0], padded])
+        }
+    }
+
+    private static func summedWithZeroPaddedShortcut(_ residual: Tensor, _ shortcut: Tensor) -> Tensor {
         precondition(residual.rank == 4 && shortcut.rank == 4 && shortcut.shape[0] == residual.shape[0]
                      && shortcut.shape[2...] == residual.shape[2...] && shortcut.shape[1] <= residual.shape[1],
                      "addingZeroPaddedShortcut: shortcut \(Shape.describe(shortcut.shape)) does not fit residual \(Shape.describe(residual.shape))")

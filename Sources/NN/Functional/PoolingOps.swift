@@ -1,4 +1,5 @@
 import Kernels
+import ModelGraph
 import Tensors
 
 /// Window geometry shared by max and average pooling (square windows, as the paper's nets use).
@@ -32,6 +33,12 @@ struct PoolingGeometry {
 extension Tensor {
     /// Max pooling (PyTorch's max_pool2d, padding counts as -∞). Channels-last in and out.
     public func maxPooled2D(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        .traced(.maxPool(GraphOperation.Pooling(kernel: kernel, stride: stride ?? kernel, padding: padding)), [self]) {
+            computeMaxPooled2D(kernel: kernel, stride: stride, padding: padding)
+        }
+    }
+
+    private func computeMaxPooled2D(kernel: Int, stride: Int?, padding: Int) -> Tensor {
         let p = PoolingGeometry(self, kernel: kernel, stride: stride ?? kernel, padding: padding, op: "maxPool2d")
         let input = converted(to: .channelsLast)
         let output = Tensor(uninitializedShape: p.outputShape, format: .channelsLast)
@@ -75,6 +82,12 @@ extension Tensor {
 
     /// Average pooling (PyTorch's avg_pool2d with count_include_pad). Channels-last in and out.
     public func averagePooled2D(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        .traced(.averagePool(GraphOperation.Pooling(kernel: kernel, stride: stride ?? kernel, padding: padding)), [self]) {
+            computeAveragePooled2D(kernel: kernel, stride: stride, padding: padding)
+        }
+    }
+
+    private func computeAveragePooled2D(kernel: Int, stride: Int?, padding: Int) -> Tensor {
         let p = PoolingGeometry(self, kernel: kernel, stride: stride ?? kernel, padding: padding, op: "avgPool2d")
         let input = converted(to: .channelsLast)
         let output = Tensor.zeros(p.outputShape, format: .channelsLast)
@@ -128,6 +141,10 @@ extension Tensor {
 
     /// Global average pooling: (N, C, H, W) of either format to (N, C).
     public func globalAveragePooled() -> Tensor {
+        .traced(.globalAveragePool, [self]) { computeGlobalAveragePooled() }
+    }
+
+    private func computeGlobalAveragePooled() -> Tensor {
         precondition(rank == 4, "globalAveragePool: needs (N, C, H, W) input, got \(Shape.describe(shape))")
         let (n, c, area) = (shape[0], shape[1], shape[2] * shape[3])
         let output = Tensor.zeros([n, c])

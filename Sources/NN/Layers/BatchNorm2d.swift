@@ -1,3 +1,4 @@
+import ModelGraph
 import Tensors
 
 /// Batch normalisation of (N, C, H, W) or (N, C) inputs, as PyTorch's BatchNorm2d/BatchNorm1d:
@@ -32,6 +33,25 @@ public final class BatchNorm2d: Module, Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        Tensor.traced([input], module: self) {
+            normalized(input)
+        } record: { recorder, operands, result in
+            let normalization = graphOperation(recorder)
+            guard fusedReLU else { return (normalization, operands) }
+            let normalized = recorder.newValue(shape: result.shape)
+            recorder.append(normalization, inputs: operands, output: normalized, module: self)
+            return (.relu, [normalized])
+        }
+    }
+
+    /// This layer's batch norm (without its fused ReLU) as a graph op.
+    public func graphOperation(_ recorder: GraphRecorder) -> GraphOperation {
+        .batchNorm(GraphOperation.BatchNorm(weight: recorder.name(of: weight, module: self), bias: recorder.name(of: bias, module: self),
+                                            runningMean: recorder.name(of: runningMean, module: self),
+                                            runningVariance: recorder.name(of: runningVariance, module: self), epsilon: epsilon))
+    }
+
+    private func normalized(_ input: Tensor) -> Tensor {
         guard isTraining else {
             return BatchNormalization.evaluation(input, weight: weight.value, bias: bias.value, runningMean: runningMean.value,
                                                  runningVariance: runningVariance.value, epsilon: epsilon, fusedReLU: fusedReLU)

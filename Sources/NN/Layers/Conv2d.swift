@@ -1,3 +1,4 @@
+import ModelGraph
 import Tensors
 
 /// A 2-D convolution layer with OIHW weights (PyTorch's Conv2d, groups = 1), initialised as
@@ -22,8 +23,14 @@ public final class Conv2d: Module, Layer {
     public var kernelSize: Int { weight.shape[2] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let output = input.convolved2D(weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
-        MultiplyAccumulateCounter.record(output.count / outputChannels * weight.value.count)
-        return output
+        Tensor.traced([input], module: self) {
+            let output = input.convolved2D(weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
+            MultiplyAccumulateCounter.record(output.count / outputChannels * weight.value.count)
+            return output
+        } record: { recorder, operands, _ in
+            (.convolution(GraphOperation.Convolution(weight: recorder.name(of: weight, module: self),
+                                                     bias: bias.map { recorder.name(of: $0, module: self) },
+                                                     stride: stride, padding: padding)), operands)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Kernels
+import ModelGraph
 import Tensors
 
 /// y = x·Wᵀ + b with W of shape (out, in), initialised as PyTorch's Linear:
@@ -18,6 +19,15 @@ public final class Linear: Module, Layer {
     public var outputFeatures: Int { weight.shape[0] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        Tensor.traced([input], module: self) {
+            product(input)
+        } record: { recorder, operands, _ in
+            (.linear(GraphOperation.Linear(weight: recorder.name(of: weight, module: self),
+                                           bias: bias.map { recorder.name(of: $0, module: self) })), operands)
+        }
+    }
+
+    private func product(_ input: Tensor) -> Tensor {
         let autocast = Autocast.current
         let product = autocast.precision == .bf16
             ? Tensor.linearBFloat16(input, weight: weight.value, backend: autocast.backend)

@@ -17,6 +17,6 @@ public final class Sequential: Module, Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        layers.reduce(input) { x, layer in Tensor.tracingScope(layer) { layer(x) } }
     }
 }

@@ -1,9 +1,12 @@
 import Kernels
+import ModelGraph
 
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        .differentiable("add", inputs: [a, b], output: a.broadcasted(with: b, op: "add", +)) { g, needs in
-            [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? g.summed(toShape: b.shape) : nil]
+        traced(.add, [a, b]) {
+            .differentiable("add", inputs: [a, b], output: a.broadcasted(with: b, op: "add", +)) { g, needs in
+                [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? g.summed(toShape: b.shape) : nil]
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Kernels
+import ModelGraph
 
 extension Tensor {
     /// The same tensor with its elements in row-major order; free when already contiguous.
@@ -10,9 +11,9 @@ extension Tensor {
     public func converted(to target: MemoryFormat) -> Tensor {
         if format == target { return self }
         let output = reordered(to: target)
-        return .differentiable("converted(to:)", input: self, output: output) { gradient in
+        return tracedAlias(.differentiable("converted(to:)", input: self, output: output) { gradient in
             gradient.reordered(to: self.format)
-        }
+        })
     }
 
     /// Element reorder between contiguous NCHW and channels-last NHWC, without autodiff.

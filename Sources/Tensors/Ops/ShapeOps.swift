@@ -1,4 +1,5 @@
 import Kernels
+import ModelGraph
 
 extension Tensor {
     /// The same elements in row-major order under a new shape; one dimension may be -1.
@@ -21,7 +22,8 @@ extension Tensor {
     /// Collapses the axes from `startAxis` on into one.
     public func flattened(startAxis: Int = 1) -> Tensor {
         let start = Shape.axis(startAxis, rank: rank, op: "flattened")
-        return reshaped(Array(shape[..<start]) + [Shape.count(Array(shape[start...]))])
+        let flat = { reshaped(Array(shape[..<start]) + [Shape.count(Array(shape[start...]))]) }
+        return start == 1 ? Tensor.traced(.flatten, [self], compute: flat) : flat()
     }
 
     /// Inserts a size-1 axis.

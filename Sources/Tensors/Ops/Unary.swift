@@ -1,4 +1,5 @@
 import Kernels
+import ModelGraph
 
 extension Tensor {
     /// f applied to every element, keeping shape and memory format. Not recorded by autodiff.
@@ -64,8 +65,10 @@ extension Tensor {
     }
 
     public func relu() -> Tensor {
-        .differentiable("relu", input: self, output: mapped { VectorMath.maximum($0, FloatVector()) }) { g in
-            g.zipped(self) { g, x in g.replacing(with: 0, where: x .<= 0) }
+        .traced(.relu, [self]) {
+            .differentiable("relu", input: self, output: mapped { VectorMath.maximum($0, FloatVector()) }) { g in
+                g.zipped(self) { g, x in g.replacing(with: 0, where: x .<= 0) }
+            }
         }
     }
 

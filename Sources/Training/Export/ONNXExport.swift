@@ -1,5 +1,7 @@
 import Foundation
+import GraphRuntime
 import Interchange
+import ModelGraph
 import Models
 import MultiProxy
 import NN
@@ -47,26 +49,43 @@ public enum ONNXExport {
         return try model(trained.model, inputShape: trained.inputShape, metadata: metadata)
     }
 
-    /// The ONNX model of `classifier` (evaluation mode) for inputs of `inputShape`.
-    public static func model(_ classifier: ImageClassifier, inputShape: (channels: Int, height: Int, width: Int),
+    /// The ONNX model of `classifier` (evaluation mode) for inputs of `inputShape`: its forward
+    /// pass captured as a `ModelGraph`, then exported op by op, so any model made of the graph's
+    /// op set exports, whatever its type.
+    public static func model(_ classifier: some Layer, inputShape: (channels: Int, height: Int, width: Int),
                              metadata: [(String, String)]) throws -> Onnx_ModelProto {
-        let names = Dictionary(classifier.namedParameters().map { (ObjectIdentifier($0.parameter), $0.name) },
-                               uniquingKeysWith: { first, _ in first })
-        var graph = ONNXGraph(parameterNames: names)
-        let input = "images", side = classifier.backbone.featureSize(forInput: inputShape.height)
-        guard let features = graph.backbone(input, classifier.backbone) else {
-            throw ONNXExportError("the backbone \(type(of: classifier.backbone)) has no ONNX export")
+        let graph: ModelGraph
+        do {
+            graph = try GraphCapture.capture(classifier, inputShape: [inputShape.channels, inputShape.height, inputShape.width])
+        } catch {
+            throw ONNXExportError(error.description)
         }
-        let featureWidth = classifier.backbone.featureSize(forInput: inputShape.width)
-        let logits = try graph.head(features, classifier.head, channels: classifier.backbone.featureChannels, height: side, width: featureWidth)
-        graph.identity(logits, named: "logits")
+        return try model(graph, stateDict: Dictionary(classifier.stateDict().map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }), metadata: metadata)
+    }
+
+    /// The ONNX model of a one-input, one-output graph (images to logits) with the weights of
+    /// `stateDict`. The batch dimension is dynamic; the others are the graph's.
+    public static func model(_ graph: ModelGraph, stateDict: [String: Tensor], metadata: [(String, String)]) throws -> Onnx_ModelProto {
+        guard graph.inputs.count == 1, graph.outputs.count == 1 else {
+            throw ONNXExportError("ONNX export needs a graph with one input and one output, this one has \(graph.inputs.count) and \(graph.outputs.count)")
+        }
+        do { _ = try GraphInterpreter(graph: graph, stateDict: stateDict) } catch { throw ONNXExportError(error.description) }
+        var onnx = ONNXGraph(weights: stateDict)
+        let input = "images"
+        var names = [graph.inputs[0]: input]
+        for node in graph.nodes {
+            names[node.output] = try onnx.emit(node, node.inputs.map { names[$0]! }, shapes: node.inputs.map { graph.values[$0].shape })
+        }
+        onnx.identity(names[graph.outputs[0]]!, named: "logits")
 
         var proto = Onnx_GraphProto()
         proto.name = "mpw"
-        proto.node = graph.nodes
-        proto.initializer = graph.initializers
-        proto.input = [.tensor(input, .float, dims: [.named("batch"), .fixed(inputShape.channels), .fixed(inputShape.height), .fixed(inputShape.width)])]
-        proto.output = [.tensor("logits", .float, dims: [.named("batch"), .fixed(classifier.head.classes)])]
+        proto.node = onnx.nodes
+        proto.initializer = onnx.initializers
+        let imageShape = graph.values[graph.inputs[0]].shape.dropFirst().map { Onnx_ValueInfoProto.Dimension.fixed($0) }
+        let logitShape = graph.values[graph.outputs[0]].shape.dropFirst().map { Onnx_ValueInfoProto.Dimension.fixed($0) }
+        proto.input = [.tensor(input, .float, dims: [.named("batch")] + imageShape)]
+        proto.output = [.tensor("logits", .float, dims: [.named("batch")] + logitShape)]
 
         var model = Onnx_ModelProto()
         model.irVersion = Int64(irVersion)

@@ -1,9 +1,8 @@
 import Foundation
 import Interchange
-import NN
 import Tensors
 
-/// Builds one ONNX graph node by node: fresh value names, the model's parameters as named
+/// Builds one ONNX graph node by node: fresh value names, the model's weights as named
 /// initializers (each once, under its state-dict name), constants and attributes. A Loop body
 /// is another `ONNXGraph` whose constants become `Constant` nodes inside it.
 struct ONNXGraph {
@@ -11,13 +10,13 @@ struct ONNXGraph {
     private(set) var initializers: [Onnx_TensorProto] = []
     private let prefix: String
     private var counter = 0
-    private let parameterNames: [ObjectIdentifier: String]
-    private var emittedParameters: Set<ObjectIdentifier> = []
+    private let weights: [String: Tensor]
+    private var emittedWeights: Set<String> = []
 
-    /// `parameterNames`: the state-dict name of every parameter the graph may read.
-    init(prefix: String = "", parameterNames: [ObjectIdentifier: String] = [:]) {
+    /// `weights`: the state dict the model graph's nodes name.
+    init(prefix: String = "", weights: [String: Tensor] = [:]) {
         self.prefix = prefix
-        self.parameterNames = parameterNames
+        self.weights = weights
     }
 
     /// A value name not used before in this graph.
@@ -54,15 +53,17 @@ struct ONNXGraph {
         node(op, inputs, attributes)[0]
     }
 
-    /// The initializer holding a parameter's value, added on first use.
-    mutating func parameter(_ parameter: Parameter) -> String {
-        let id = ObjectIdentifier(parameter)
-        let name = parameterNames[id] ?? "parameter_\(id.hashValue)"
-        if emittedParameters.insert(id).inserted {
-            initializers.append(.floats(parameter.value.contiguous().scalars, shape: parameter.shape, name: name))
+    /// The initializer holding the state-dict entry `name`, added on first use. The model
+    /// graph's interpreter check guarantees every name it reads is in the state dict.
+    mutating func weight(_ name: String) -> String {
+        if emittedWeights.insert(name).inserted, let value = weights[name] {
+            initializers.append(.floats(value.contiguous().scalars, shape: value.shape, name: name))
         }
         return name
     }
+
+    /// The shape of the state-dict entry `name`.
+    func weightShape(_ name: String) -> [Int] { weights[name]?.shape ?? [] }
 
     /// A float constant of the given shape (a scalar for an empty shape).
     mutating func constant(_ values: [Float], shape: [Int] = []) -> String {

@@ -1,47 +1,43 @@
 import Interchange
-import NN
+import ModelGraph
 import Tensors
 
-/// The library's layers as ONNX nodes, in evaluation mode (BatchNorm with its running
+/// The graph's layer ops as ONNX nodes, in evaluation mode (batch norm with its running
 /// statistics, as plain BatchNormalization nodes).
 extension ONNXGraph {
-    mutating func conv(_ input: String, _ layer: Conv2d) -> String {
-        let inputs = [input, parameter(layer.weight)] + (layer.bias.map { [parameter($0)] } ?? [])
+    mutating func conv(_ input: String, _ layer: GraphOperation.Convolution) -> String {
+        let inputs = [input, weight(layer.weight)] + (layer.bias.map { [weight($0)] } ?? [])
+        let kernel = weightShape(layer.weight)[2...].map { $0 }
         let p = layer.padding
-        return node("Conv", inputs, [.ints("kernel_shape", [layer.kernelSize, layer.kernelSize]), .ints("strides", [layer.stride, layer.stride]),
+        return node("Conv", inputs, [.ints("kernel_shape", kernel), .ints("strides", [layer.stride, layer.stride]),
                                      .ints("pads", [p, p, p, p])])[0]
     }
 
-    /// BatchNormalization, followed by Relu when the layer fuses one.
-    mutating func batchNorm(_ input: String, _ layer: BatchNorm2d) -> String {
-        let normalized = node("BatchNormalization", [input, parameter(layer.weight), parameter(layer.bias),
-                                                     parameter(layer.runningMean), parameter(layer.runningVariance)],
-                              [.float("epsilon", layer.epsilon)])[0]
-        return layer.fusedReLU ? op("Relu", normalized) : normalized
+    mutating func batchNorm(_ input: String, _ layer: GraphOperation.BatchNorm) -> String {
+        node("BatchNormalization", [input, weight(layer.weight), weight(layer.bias), weight(layer.runningMean), weight(layer.runningVariance)],
+             [.float("epsilon", layer.epsilon)])[0]
     }
 
     /// y = x·Wᵀ + b on (N, in) rows.
-    mutating func linear(_ input: String, _ layer: Linear) -> String {
-        let inputs = [input, parameter(layer.weight)] + (layer.bias.map { [parameter($0)] } ?? [])
+    mutating func linear(_ input: String, _ layer: GraphOperation.Linear) -> String {
+        let inputs = [input, weight(layer.weight)] + (layer.bias.map { [weight($0)] } ?? [])
         return node("Gemm", inputs, [.int("transB", 1)])[0]
     }
-
-    mutating func relu(_ input: String) -> String { op("Relu", input) }
-
-    mutating func add(_ a: String, _ b: String) -> String { op("Add", a, b) }
 
     /// (N, C, H, W) to (N, C).
     mutating func globalAveragePool(_ input: String) -> String {
         op("Flatten", op("GlobalAveragePool", input), attributes: [.int("axis", 1)])
     }
 
-    mutating func averagePool(_ input: String, kernel: Int) -> String {
-        op("AveragePool", input, attributes: [.ints("kernel_shape", [kernel, kernel]), .ints("strides", [kernel, kernel])])
+    /// Padding counts in the mean, as the library's (PyTorch's count_include_pad) does.
+    mutating func averagePool(_ input: String, _ p: GraphOperation.Pooling) -> String {
+        op("AveragePool", input, attributes: [.ints("kernel_shape", [p.kernel, p.kernel]), .ints("strides", [p.stride, p.stride]),
+                                              .ints("pads", [p.padding, p.padding, p.padding, p.padding]), .int("count_include_pad", 1)])
     }
 
-    mutating func maxPool(_ input: String, kernel: Int, stride: Int, padding: Int) -> String {
-        op("MaxPool", input, attributes: [.ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]),
-                                          .ints("pads", [padding, padding, padding, padding])])
+    mutating func maxPool(_ input: String, _ p: GraphOperation.Pooling) -> String {
+        op("MaxPool", input, attributes: [.ints("kernel_shape", [p.kernel, p.kernel]), .ints("strides", [p.stride, p.stride]),
+                                          .ints("pads", [p.padding, p.padding, p.padding, p.padding])])
     }
 
     /// The feature vectors of (B, d, H, W) maps as (B, HW, d) rows.

@@ -15,23 +15,25 @@ import OptimalTransport
 /// the loop ends at the first t whose summed change of alpha at its true scale, in double, is
 /// below threshold × (problems × HW).
 extension ONNXGraph {
-    mutating func multiProxy(_ features: String, _ head: MultiProxyHead, channels: Int, positions: Int) throws -> String {
-        let (classes, proxies) = (head.classes, head.proxiesPerClass)
+    /// The scores (B, K) of `features` (B, d, h, w) against the (K, M, d) proxies named `proxyWeights`.
+    mutating func multiProxy(_ features: String, proxyWeights: String, matching: MatchingFlow, channels: Int, positions: Int) throws -> String {
+        let proxyShape = weightShape(proxyWeights)
+        let (classes, proxies) = (proxyShape[0], proxyShape[1])
         let vectors = spatialVectors(features, channels: channels)                          // (B, HW, d)
-        let proxyRows = op("Reshape", parameter(head.proxies), int64s([classes * proxies, channels]))
+        let proxyRows = op("Reshape", weight(proxyWeights), int64s([classes * proxies, channels]))
         let products = op("MatMul", vectors, op("Transpose", proxyRows, attributes: [.ints("perm", [1, 0])]))
         let similarity = op("Transpose", op("Reshape", products, int64s([0, positions, classes, proxies])),
                             attributes: [.ints("perm", [0, 2, 1, 3])])                      // (B, K, HW, M)
         let epsilon = scalar(1e-6)
         let vectorNorms = op("Sqrt", reduceSum(op("Mul", vectors, vectors), axes: [2], keep: true))
         let vectorScales = op("Unsqueeze", op("Div", scalar(1), op("Max", vectorNorms, epsilon)), int64s([1]))  // (B, 1, HW, 1)
-        let proxyNorms = op("Sqrt", reduceSum(op("Mul", parameter(head.proxies), parameter(head.proxies)), axes: [2], keep: true))
+        let proxyNorms = op("Sqrt", reduceSum(op("Mul", weight(proxyWeights), weight(proxyWeights)), axes: [2], keep: true))
         let proxyScales = op("Reshape", op("Div", scalar(1), op("Max", proxyNorms, epsilon)), int64s([1, classes, 1, proxies]))
         let cosine = op("Mul", op("Mul", similarity, proxyScales), vectorScales)
         let distance = op("Max", op("Sub", scalar(1), cosine), scalar(0))
 
         let flow: String
-        switch head.flow {
+        switch matching {
         case .wasserstein(let settings):
             try Self.checkExportable(settings)
             let cost = settings.costExponent == 1 ? distance : op("Pow", distance, scalar(settings.costExponent))
