@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Models
 import MultiProxy
 import NN
@@ -219,7 +220,7 @@ struct ONNXExportTests {
         #expect(try JSONDecoder().decode([Float].self, from: Data(#require(metadata["std"]).utf8))
             == trained.transform.normalization.standardDeviation)
         #expect(try JSONDecoder().decode([String].self, from: Data(#require(metadata["class_names"]).utf8)) == names)
-        #expect(metadata["mpw_version"] == ONNXExport.mpwVersion)
+        #expect(metadata["mpw_version"] == MPWVersion.string)
         #expect(metadata["sinkhorn_stop_rule"] == "relative" && metadata["sinkhorn_lambda"] == "0.1" && metadata["cost_exponent"] == "1.0")
     }
 

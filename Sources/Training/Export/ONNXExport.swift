@@ -1,6 +1,7 @@
 import Foundation
 import GraphRuntime
 import Interchange
+import Kernels
 import ModelGraph
 import Models
 import MultiProxy
@@ -15,8 +16,6 @@ public enum ONNXExport {
     public static let opset = 17
     /// ONNX IR version 8 (ONNX 1.10+), the one opset 17 came with.
     public static let irVersion = 8
-    /// The version `mpw_version` names in every exported model.
-    public static let mpwVersion = "0.1.0"
 
     /// The ONNX model of a trained model from a checkpoint, with its preprocessing, classes and
     /// head settings in `metadata_props`.
@@ -44,7 +43,7 @@ public enum ONNXExport {
             ("mean", json(normalization.mean)),
             ("std", json(normalization.standardDeviation)),
             ("class_names", json(trained.classNames)),
-            ("mpw_version", mpwVersion),
+            ("mpw_version", MPWVersion.string),
         ] + transport
         return try model(trained.model, inputShape: trained.inputShape, metadata: metadata)
     }
@@ -93,7 +92,7 @@ public enum ONNXExport {
         opset.version = Int64(Self.opset)
         model.opsetImport = [opset]
         model.producerName = "mpw"
-        model.producerVersion = mpwVersion
+        model.producerVersion = MPWVersion.string
         model.graph = proto
         model.metadataProps = metadata.map { key, value in
             var entry = Onnx_StringStringEntryProto()
