@@ -69,69 +69,68 @@ enum KServeProtocol {
     }
 
     /// Parses an inference request for a model taking (C, H, W) inputs; throws a 400 naming the
-    /// field at fault.
-    static func decode(_ body: [UInt8], inputShape: (channels: Int, height: Int, width: Int)) throws -> InferRequest {
-        let object: Any
+    /// field at fault (413 for more than `maxImages` images). The shape is checked before the
+    /// data is looked at, and nothing is allocated from it.
+    static func decode(_ body: [UInt8], inputShape: (channels: Int, height: Int, width: Int), maxImages: Int) throws -> InferRequest {
+        let request: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(body))
-        } catch {
-            throw ServingError.badRequest("the body is not valid JSON")
+            request = try JSONReader.parse(body, tensorKeys: ["data"])
+        } catch let failure as JSONReader.Failure {
+            throw ServingError.badRequest("the body is not valid JSON: \(failure)")
         }
-        guard let request = object as? [String: Any] else { throw ServingError.badRequest("the body must be a JSON object with \"inputs\"") }
-        guard let inputs = request["inputs"] as? [[String: Any]], inputs.count == 1, let input = inputs.first else {
+        guard case .object = request else { throw ServingError.badRequest("the body must be a JSON object with \"inputs\"") }
+        guard let inputs = request["inputs"]?.array, inputs.count == 1, case .object = inputs[0] else {
             throw ServingError.badRequest("\"inputs\" must hold exactly one tensor, \"\(inputName)\"")
         }
-        let name = input["name"] as? String
+        let input = inputs[0]
+        let name = input["name"]?.string
         guard name == inputName else { throw ServingError.badRequest("unknown input \"\(name ?? "")\"; the model's input is \"\(inputName)\"") }
-        guard let datatype = input["datatype"] as? String else { throw ServingError.badRequest("input \"\(inputName)\" has no \"datatype\"") }
+        guard let datatype = input["datatype"]?.string else { throw ServingError.badRequest("input \"\(inputName)\" has no \"datatype\"") }
         guard datatype == "FP32" else { throw ServingError.badRequest("input \"\(inputName)\" has datatype \(datatype); the model takes FP32") }
-        guard let shape = input["shape"] as? [Any], let dimensions = shape.map({ $0 as? Int }) as? [Int] else {
+        guard let shape = input["shape"]?.array, shape.allSatisfy({ $0.integer != nil }) else {
             throw ServingError.badRequest("input \"\(inputName)\" has no \"shape\" of integers")
         }
-        let (channels, height, width) = inputShape
-        guard dimensions.count == 4, dimensions[0] >= 1, Array(dimensions[1...]) == [channels, height, width] else {
-            throw ServingError.badRequest("input \"\(inputName)\" has shape \(dimensions); the model takes [N, \(channels), \(height), \(width)] with N >= 1")
-        }
+        let dimensions = shape.compactMap(\.integer)
+        let count = try checkedShape(dimensions, inputShape: inputShape, maxImages: maxImages)
         guard let data = input["data"] else { throw ServingError.badRequest("input \"\(inputName)\" has no \"data\"") }
-        var values: [Float] = []
-        values.reserveCapacity(dimensions.reduce(1, *))
-        guard flatten(data, into: &values) else {
+        guard case .numbers(let values) = data else {
             throw ServingError.badRequest("input \"\(inputName)\": \"data\" must be an array of numbers (flat or nested)")
         }
-        guard values.count == dimensions.reduce(1, *) else {
-            throw ServingError.badRequest("input \"\(inputName)\" has \(values.count) values; shape \(dimensions) needs \(dimensions.reduce(1, *))")
+        guard values.count == count else {
+            throw ServingError.badRequest("input \"\(inputName)\" has \(values.count) values; shape \(dimensions) needs \(count)")
         }
         guard values.allSatisfy(\.isFinite) else { throw ServingError.badRequest("input \"\(inputName)\" holds a value that is not a finite FP32 number") }
         var outputs = outputNames
         if let requested = request["outputs"] {
-            guard let list = requested as? [[String: Any]] else { throw ServingError.badRequest("\"outputs\" must be an array of objects with a \"name\"") }
+            guard let list = requested.array else { throw ServingError.badRequest("\"outputs\" must be an array of objects with a \"name\"") }
             outputs = try list.map { entry in
-                guard let name = entry["name"] as? String, outputNames.contains(name) else {
-                    throw ServingError.badRequest("unknown output \"\(entry["name"] as? String ?? "")\"; the model answers \(outputNames.map { "\"\($0)\"" }.joined(separator: " and "))")
+                guard let name = entry["name"]?.string, outputNames.contains(name) else {
+                    throw ServingError.badRequest("unknown output \"\(entry["name"]?.string ?? "")\"; the model answers \(outputNames.map { "\"\($0)\"" }.joined(separator: " and "))")
                 }
                 return name
             }
         }
-        let id = request["id"] as? String
-        return InferRequest(id: id, values: values, count: dimensions[0], outputs: outputs)
+        return InferRequest(id: request["id"]?.string, values: values, count: dimensions[0], outputs: outputs)
     }
 
-    /// Appends the numbers of a flat or nested JSON array; false if anything is not a number.
-    private static func flatten(_ value: Any, into values: inout [Float]) -> Bool {
-        if let array = value as? [Any] {
-            for element in array where !flatten(element, into: &values) { return false }
-            return true
+    /// The number of values a declared shape holds, checked before anything is allocated for it:
+    /// [N, C, H, W] with the model's (C, H, W), 1 <= N (400 otherwise) and N <= `maxImages` (413),
+    /// multiplied with overflow checks so that no declared shape can trap.
+    static func checkedShape(_ dimensions: [Int], inputShape: (channels: Int, height: Int, width: Int), maxImages: Int) throws -> Int {
+        let (channels, height, width) = inputShape
+        guard dimensions.count == 4, dimensions[0] >= 1, Array(dimensions[1...]) == [channels, height, width] else {
+            throw ServingError.badRequest("input \"\(inputName)\" has shape \(dimensions); the model takes [N, \(channels), \(height), \(width)] with N >= 1")
         }
-        if value is Bool { return false }
-        if let number = value as? Double {
-            values.append(Float(number))
-            return true
+        guard dimensions[0] <= maxImages else {
+            throw ServingError(.contentTooLarge, "input \"\(inputName)\" holds \(dimensions[0]) images; the server takes at most \(maxImages) per request (--max-request-images)")
         }
-        if let number = value as? Int {
-            values.append(Float(number))
-            return true
+        var count = 1
+        for dimension in dimensions {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw ServingError(.contentTooLarge, "input \"\(inputName)\" has shape \(dimensions), too many values to hold") }
+            count = product
         }
-        return false
+        return count
     }
 
     /// The requested outputs for `count` images' logits: the logits as computed, and the

@@ -65,7 +65,12 @@ struct ServingRoutes: Sendable {
         }
     }
 
+    /// The whole body, refused with 413 from its declared length before any of it is read, or
+    /// as soon as more than --max-body-bytes arrive.
     private func body(_ request: Request) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > settings.maxBodyBytes {
+            throw ServingError(.contentTooLarge, "the request body of \(declared) bytes exceeds \(settings.maxBodyBytes) bytes (--max-body-bytes)")
+        }
         do {
             let buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
             return Array(buffer.readableBytesView)
@@ -77,7 +82,7 @@ struct ServingRoutes: Sendable {
     private var timeout: Duration { .milliseconds(settings.timeoutMilliseconds) }
 
     private func infer(_ request: Request) async throws -> Response {
-        let inference = try KServeProtocol.decode(try await body(request), inputShape: model.value.inputShape)
+        let inference = try KServeProtocol.decode(try await body(request), inputShape: model.value.inputShape, maxImages: settings.requestImageLimit)
         guard case .logits(let logits) = try await batcher.submit(.tensor(inference.values, count: inference.count), timeout: timeout) else {
             throw ServingError(.internalServerError, "the model answered an inference with an explanation")
         }

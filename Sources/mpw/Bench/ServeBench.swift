@@ -64,6 +64,8 @@ struct ServeBench: ParsableCommand {
         settings.maxDelayMilliseconds = maxDelayMs
         settings.queueLimit = max(settings.queueLimit, 2 * clients)
         settings.logRequests = false
+        // The measurement ends with a shutdown; no load balancer needs the drain.
+        settings.drainSeconds = 0
         let server = ModelServer(model: try TrainedModel(checkpoint: contents), settings: settings)
         let load = try LoadRun.run(server: server, body: bytes, clients: clients, seconds: Double(seconds))
 
