@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import Datasets
 import Tensors
 import Training
@@ -28,7 +29,7 @@ struct ServingRoutes: Sendable {
         }
 
         router.get("/v2") { _, _ in
-            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: []))
+            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: KServeProtocol.extensions))
         }
         router.get("/v2/health/live") { _, _ in try JSONResponse.encode(["live": true]) }
         router.get("/v2/health/ready") { _, _ in try ready() }
@@ -82,11 +83,21 @@ struct ServingRoutes: Sendable {
     private var timeout: Duration { .milliseconds(settings.timeoutMilliseconds) }
 
     private func infer(_ request: Request) async throws -> Response {
-        let inference = try KServeProtocol.decode(try await body(request), inputShape: model.value.inputShape, maxImages: settings.requestImageLimit)
+        let headerLength = try request.headers[HTTPField.Name(KServeProtocol.headerLengthField)!].map { text in
+            guard let length = Int(text) else { throw ServingError.badRequest("\(KServeProtocol.headerLengthField): \(text) is not a byte count") }
+            return length
+        }
+        let inference = try KServeProtocol.decode(try await body(request), headerLength: headerLength, inputShape: model.value.inputShape,
+                                                  maxImages: settings.requestImageLimit)
         guard case .logits(let logits) = try await batcher.submit(.tensor(inference.values, count: inference.count), timeout: timeout) else {
             throw ServingError(.internalServerError, "the model answered an inference with an explanation")
         }
-        return try JSONResponse.encode(KServeProtocol.response(modelName: settings.modelName, request: inference, logits: logits, model: model.value))
+        let (answer, binary) = KServeProtocol.response(modelName: settings.modelName, request: inference, logits: logits, model: model.value)
+        guard !binary.isEmpty else { return try JSONResponse.encode(answer) }
+        let json = try JSONResponse.encoder().encode(answer)
+        var response = JSONResponse.body(json + Data(binary), status: .ok, contentType: "application/octet-stream")
+        response.headers[HTTPField.Name(KServeProtocol.headerLengthField)!] = "\(json.count)"
+        return response
     }
 
     private func image(_ request: Request) async throws -> DecodedImage {

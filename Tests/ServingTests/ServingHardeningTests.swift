@@ -73,4 +73,24 @@ import TestSupport
         try await Self.expectStillReady(fixture)
         try await fixture.stop()
     }
+
+    /// Triton's binary tensor form: the JSON, then FP32 little-endian bytes whose declared size
+    /// must match the shape and the body; a size that cannot be right is a 400, never a crash.
+    @Test func binaryTensorsAreCheckedAgainstTheirShapeAndTheBody() throws {
+        func request(size: String, shape: String = "[1,1,2,2]", values: [Float] = [0, 1, -2.5, 3e-3], header: Bool = true) throws -> KServeProtocol.InferRequest {
+            let json = Array(#"{"inputs":[{"name":"input","shape":\#(shape),"datatype":"FP32","parameters":{"binary_data_size":\#(size)}}],"outputs":[{"name":"logits","parameters":{"binary_data":true}},{"name":"probabilities"}]}"#.utf8)
+            var body = json
+            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+            return try KServeProtocol.decode(body, headerLength: header ? json.count : nil, inputShape: (1, 2, 2), maxImages: 4)
+        }
+        let decoded = try request(size: "16")
+        #expect(decoded.values == [0, 1, -2.5, 3e-3] && decoded.count == 1)
+        #expect(decoded.outputs == ["logits", "probabilities"] && decoded.binaryOutputs == ["logits"])
+        for (name, attempt) in [("size against shape", { try request(size: "12") }), ("size against body", { try request(size: "20", shape: "[1,1,2,2]", values: [0, 1, 2, 3, 4]) }),
+                                ("2^62 bytes", { try request(size: "4611686018427387904") }), ("negative size", { try request(size: "-16") }),
+                                ("no header length", { try request(size: "16", header: false) }), ("fractional size", { try request(size: "15.5") })] as [(String, () throws -> KServeProtocol.InferRequest)] {
+            #expect(throws: ServingError.self, "\(name)") { try attempt() }
+        }
+        #expect(throws: ServingError.self) { try KServeProtocol.decode(Array("{}".utf8), headerLength: 3, inputShape: (1, 2, 2), maxImages: 4) }
+    }
 }

@@ -133,9 +133,50 @@ import Training
         try await fixture.stop()
     }
 
-    /// Triton's own client (tritonclient.http, with JSON tensors: the binary-data extension is
-    /// Triton's, not the protocol's) reads the server's health and metadata and gets the
-    /// probabilities `mpw predict` prints.
+    /// Triton's own client (tritonclient.http) with its defaults: inputs and outputs as binary
+    /// tensors (`set_data_from_numpy(x)`, no outputs named, or outputs named with their default
+    /// `binary_data=True`), on a real image and on np.zeros and np.ones; the server metadata
+    /// lists the extension, and the probabilities are those `mpw predict` prints.
+    @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
+    func tritonsClientWithItsDefaultsGetsMpwPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
+        let pixelsFile = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let script = """
+        import json, numpy
+        import tritonclient.http as triton
+
+        client = triton.InferenceServerClient(url="127.0.0.1:\(fixture.port)")
+        assert "binary_tensor_data" in client.get_server_metadata()["extensions"]
+        pixels = numpy.array(json.load(open("\(pixelsFile.path)")), dtype=numpy.float32).reshape(1, 3, 32, 32)
+        def infer(x, **arguments):
+            tensor = triton.InferInput("input", list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x)
+            return client.infer("mpw", [tensor], **arguments)
+        every = infer(pixels)
+        named = infer(pixels, outputs=[triton.InferRequestedOutput("probabilities")])
+        assert (every.as_numpy("probabilities") == named.as_numpy("probabilities")).all()
+        assert every.as_numpy("logits").shape == (1, 10)
+        for x in [numpy.zeros((2, 3, 32, 32), numpy.float32), numpy.ones((1, 3, 32, 32), numpy.float32)]:
+            answer = infer(x).as_numpy("probabilities")
+            assert answer.shape == (x.shape[0], 10) and abs(answer.sum(axis=1) - 1).max() < 1e-5, answer
+        probabilities = named.as_numpy("probabilities")[0]
+        best = int(probabilities.argmax())
+        print(client.get_model_metadata("mpw")["parameters"]["classes"].split(",")[best], repr(float(probabilities[best])))
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
+        #expect(printed.count == 2 && printed[0] == Substring(offline.name), "\(outcome.output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try await fixture.stop()
+    }
+
+    /// Triton's own client with JSON tensors (`binary_data=False`) reads the server's health and
+    /// metadata and gets the probabilities `mpw predict` prints.
     @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
     func tritonsClientGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()
