@@ -68,13 +68,20 @@ public final class InferenceBatcher: @unchecked Sendable {
             }
         }
         defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                job.attach(continuation)
-                if let refusal = enqueue(job) { job.finish(.failure(refusal)) }
+        do {
+            let result = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    job.attach(continuation)
+                    if let refusal = enqueue(job) { job.finish(.failure(refusal)) }
+                }
+            } onCancel: {
+                if job.finish(.failure(CancellationError())) { remove(job) }
             }
-        } onCancel: {
-            if job.finish(.failure(CancellationError())) { remove(job) }
+            metrics.statistics.recordRequest(succeeded: true, duration: job.arrival.duration(to: .now))
+            return result
+        } catch {
+            metrics.statistics.recordRequest(succeeded: false, duration: job.arrival.duration(to: .now))
+            throw error
         }
     }
 
@@ -142,7 +149,13 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     private func execute(_ batch: [InferenceJob]) {
-        metrics.recordBatch(size: batch.reduce(0) { $0 + $1.work.imageCount })
+        let images = batch.reduce(0) { $0 + $1.work.imageCount }
+        metrics.recordBatch(size: images)
+        let start = ContinuousClock.now
+        defer {
+            let waits = batch.reduce(Duration.zero) { $0 + $1.arrival.duration(to: start) }
+            metrics.statistics.recordBatch(images: images, requests: batch.count, waits: waits, compute: start.duration(to: .now))
+        }
         do {
             if batch[0].work.explains {
                 try explain(batch)

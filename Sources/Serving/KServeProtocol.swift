@@ -62,7 +62,7 @@ enum KServeProtocol {
     }
 
     /// The extensions of the protocol this server implements, listed in the server metadata.
-    static let extensions = ["binary_tensor_data"]
+    static let extensions = ["binary_tensor_data", "model_configuration", "model_repository", "statistics"]
 
     /// The HTTP header that marks a body as Triton's binary tensor form: the length of the JSON
     /// that comes first; the binary tensors follow it, in input order.

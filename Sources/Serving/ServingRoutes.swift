@@ -32,11 +32,31 @@ struct ServingRoutes: Sendable {
             try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: KServeProtocol.extensions))
         }
         router.get("/v2/health/live") { _, _ in try JSONResponse.encode(["live": true]) }
+        router.post("/v2/repository/index") { _, _ in
+            try JSONResponse.encode(TritonModelRepository.index(name: settings.modelName, ready: readiness.isReady))
+        }
+        router.post("/v2/repository/models/:name/load") { _, context in
+            try checkModel(context)
+            return try JSONResponse.encode([String: String]())
+        }
+        router.post("/v2/repository/models/:name/unload") { _, context -> Response in
+            try checkModel(context)
+            throw ServingError.badRequest("mpw serve serves one checkpoint and cannot unload it; stop the server instead")
+        }
+        router.get("/v2/models/stats") { _, _ in try statistics() }
         router.get("/v2/health/ready") { _, _ in try ready() }
         for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
             router.get(RouterPath(prefix)) { _, context in
                 try checkModel(context)
                 return try JSONResponse.encode(KServeProtocol.metadata(name: settings.modelName, model: model.value))
+            }
+            router.get(RouterPath(prefix + "/config")) { _, context in
+                try checkModel(context)
+                return try JSONResponse.encode(TritonModelRepository.config(name: settings.modelName, model: model.value, settings: settings))
+            }
+            router.get(RouterPath(prefix + "/stats")) { _, context in
+                try checkModel(context)
+                return try statistics()
             }
             router.get(RouterPath(prefix + "/ready")) { _, context in
                 try checkModel(context)
@@ -50,6 +70,10 @@ struct ServingRoutes: Sendable {
 
         router.post("/v1/predict") { request, _ in try await predict(request) }
         router.post("/v1/explain") { request, _ in try await explain(request) }
+    }
+
+    private func statistics() throws -> Response {
+        try JSONResponse.encode(["model_stats": [metrics.statistics.snapshot(name: settings.modelName, version: KServeProtocol.version)]])
     }
 
     private func ready() throws -> Response {
