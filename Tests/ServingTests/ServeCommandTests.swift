@@ -51,6 +51,29 @@ import Training
         #expect(server.process.terminationStatus == 0)
     }
 
+    /// `mpw bench serve` loads the server with each way of sending the image (the image itself,
+    /// a JSON tensor, a binary tensor): every request is answered 200 and the report says so.
+    @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
+    func benchServeAnswersEveryRequestOfEachProtocol() throws {
+        let root = try TemporaryDirectory()
+        let checkpoint = try ServerFixture.checkpoint(head: .mpw, in: root)
+        for transport in ["image", "json", "binary"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.mpw!)
+            process.arguments = ["bench", "serve", checkpoint.path, "--protocol", transport, "--seconds", "1", "--clients", "4", "--threads", "1", "--json"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(transport): \(String(decoding: data, as: UTF8.self))")
+            let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(transport)")
+            #expect(report["protocol"] as? String == transport && report["errors"] as? Int == 0, "\(report)")
+            #expect((report["requests"] as? Int ?? 0) > 0, "\(report)")
+        }
+    }
+
     /// A second server on a port in use says so in one line, naming the flag to change.
     @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
     func aPortInUseIsReportedInOneLine() async throws {
