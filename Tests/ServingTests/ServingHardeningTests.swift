@@ -46,6 +46,38 @@ import TestSupport
         try await fixture.stop()
     }
 
+    /// A kB figure of /proc/self/status ("VmRSS", "VmHWM"), in bytes.
+    static func memory(_ field: String) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix(field + ":") })
+        return try #require(Int(line.split(separator: " ").dropFirst().first ?? "")) * 1024
+    }
+
+    /// The issue's amplification: a 15.6 MiB JSON request of 4,000 images took the server from
+    /// 407 MB to a 1,579 MB peak. Now the numbers go straight into FP32 and the shape is refused
+    /// (413) without a tensor: the process's peak (server and client, both here) grows by a
+    /// small multiple of the body.
+    @Test func aLargeJSONRequestTakesASmallMultipleOfItsBody() async throws {
+        let fixture = try await ServerFixture { $0.maxBodyBytes = 32 << 20 }
+        let count = 4000 * 3 * 32 * 32
+        var text = #"{"inputs":[{"name":"input","shape":[4000,3,32,32],"datatype":"FP32","data":["#
+        text.reserveCapacity(2 * count + 128)
+        for index in 0..<count { text += index == 0 ? "0" : ",1" }
+        text += "]}]}"
+        let body = Data(text.utf8)
+        text = ""
+        #expect(body.count > 20 << 20)
+        let before = try Self.memory("VmRSS")
+        // Resets the peak (VmHWM) to the current size, so that it measures this request alone.
+        try "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        let reply = try await fixture.request("POST", "/v2/models/mpw/infer", body: body, contentType: "application/json")
+        #expect(reply.status == 413 && (reply.json["error"] as? String)?.contains("--max-request-images") == true, "\(reply.status) \(reply.text.prefix(200))")
+        let peak = try Self.memory("VmHWM")
+        #expect(peak - before < 6 * body.count, "peak grew by \((peak - before) >> 20) MiB for a \(body.count >> 20) MiB body")
+        try await Self.expectStillReady(fixture)
+        try await fixture.stop()
+    }
+
     @Test func aShapeWhoseValueCountOverflowsIsRefusedWithoutTrapping() throws {
         for dimensions in [[1 << 62, 3, 32, 32], [Int.max, 3, 32, 32]] {
             #expect {
