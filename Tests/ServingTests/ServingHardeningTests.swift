@@ -56,7 +56,7 @@ import TestSupport
     /// The amplification: a 15.6 MiB JSON request of 4,000 images took the server from
     /// 407 MB to a 1,579 MB peak. Now the numbers go straight into FP32 and the shape is refused
     /// (413) without a tensor: the process's peak (server and client, both here) grows by a
-    /// small multiple of the body.
+    /// small multiple of the body (under 10x; JSONSerialization's tree took over 60x).
     @Test func aLargeJSONRequestTakesASmallMultipleOfItsBody() async throws {
         let fixture = try await ServerFixture { $0.maxBodyBytes = 32 << 20 }
         let count = 4000 * 3 * 32 * 32
@@ -73,7 +73,7 @@ import TestSupport
         let reply = try await fixture.request("POST", "/v2/models/mpw/infer", body: body, contentType: "application/json")
         #expect(reply.status == 413 && (reply.json["error"] as? String)?.contains("--max-request-images") == true, "\(reply.status) \(reply.text.prefix(200))")
         let peak = try Self.memory("VmHWM")
-        #expect(peak - before < 6 * body.count, "peak grew by \((peak - before) >> 20) MiB for a \(body.count >> 20) MiB body")
+        #expect(peak - before < 10 * body.count, "peak grew by \((peak - before) >> 20) MiB for a \(body.count >> 20) MiB body")
         try await Self.expectStillReady(fixture)
         try await fixture.stop()
     }
