@@ -7,14 +7,19 @@ enum ImageUpload {
     static func decode(_ body: [UInt8], contentType: String?, maxSide: Int) throws -> DecodedImage {
         let bytes = try imageBytes(body, contentType: contentType)
         guard !bytes.isEmpty else { throw ServingError.badRequest("the request has no image: send a JPEG or PNG as the body or as a multipart/form-data file") }
+        if let claimed = ClaimedImageSize.of(bytes) { try checkSide(claimed, maxSide: maxSide) }
         do {
             let header = try ImageDecoder.header(bytes, path: "upload")
-            guard header.width <= maxSide && header.height <= maxSide else {
-                throw ServingError(.contentTooLarge, "the image is \(header.width)x\(header.height) pixels; the server takes at most \(maxSide) on a side (--max-image-side)")
-            }
+            try checkSide((header.width, header.height), maxSide: maxSide)
             return try ImageDecoder.decode(bytes, path: "upload")
         } catch let error as DatasetError {
             throw ServingError(.unprocessableContent, error.description)
+        }
+    }
+
+    private static func checkSide(_ size: (width: Int, height: Int), maxSide: Int) throws {
+        guard size.width <= maxSide && size.height <= maxSide else {
+            throw ServingError(.contentTooLarge, "the image is \(size.width)x\(size.height) pixels; the server takes at most \(maxSide) on a side (--max-image-side)")
         }
     }
 

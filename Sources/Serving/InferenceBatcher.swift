@@ -68,13 +68,20 @@ public final class InferenceBatcher: @unchecked Sendable {
             }
         }
         defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                job.attach(continuation)
-                if let refusal = enqueue(job) { job.finish(.failure(refusal)) }
+        do {
+            let result = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    job.attach(continuation)
+                    if let refusal = enqueue(job) { job.finish(.failure(refusal)) }
+                }
+            } onCancel: {
+                if job.finish(.failure(CancellationError())) { remove(job) }
             }
-        } onCancel: {
-            if job.finish(.failure(CancellationError())) { remove(job) }
+            metrics.statistics.recordRequest(succeeded: true, duration: job.arrival.duration(to: .now))
+            return result
+        } catch {
+            metrics.statistics.recordRequest(succeeded: false, duration: job.arrival.duration(to: .now))
+            throw error
         }
     }
 
@@ -142,21 +149,25 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     private func execute(_ batch: [InferenceJob]) {
-        metrics.recordBatch(size: batch.reduce(0) { $0 + $1.work.imageCount })
-        do {
-            if batch[0].work.explains {
-                try explain(batch)
-            } else {
-                try forward(batch)
-            }
-        } catch {
+        let images = batch.reduce(0) { $0 + $1.work.imageCount }
+        metrics.recordBatch(size: images)
+        let start = ContinuousClock.now
+        let results: Result<[InferenceResult], any Error> = Result { batch[0].work.explains ? try explain(batch) : try forward(batch) }
+        // Counted before anyone is answered, so that a client reading the statistics after its
+        // answer sees its batch.
+        let waits = batch.reduce(Duration.zero) { $0 + $1.arrival.duration(to: start) }
+        metrics.statistics.recordBatch(images: images, requests: batch.count, waits: waits, compute: start.duration(to: .now))
+        switch results {
+        case .success(let results):
+            for (job, result) in zip(batch, results) { job.finish(.success(result)) }
+        case .failure(let error):
             let failure = ServingError(.internalServerError, "inference failed: \(error)")
             batch.forEach { $0.finish(.failure(failure)) }
         }
     }
 
-    /// One forward pass for every image of the batch; each job gets its rows of logits.
-    private func forward(_ batch: [InferenceJob]) throws {
+    /// One forward pass for every image of the batch; each job's rows of logits, in batch order.
+    private func forward(_ batch: [InferenceJob]) throws -> [InferenceResult] {
         let (channels, height, width) = model.inputShape
         var parts: [Tensor] = []
         var decoded: [DecodedImage] = []
@@ -180,15 +191,15 @@ public final class InferenceBatcher: @unchecked Sendable {
         let logits = withoutGradients { model.model(input) }.scalars
         let classes = logits.count / max(1, input.shape[0])
         var row = 0
-        for job in batch {
+        return batch.map { job in
             let count = job.work.imageCount
-            job.finish(.success(.logits(Array(logits[(row * classes)..<((row + count) * classes)]))))
-            row += count
+            defer { row += count }
+            return .logits(Array(logits[(row * classes)..<((row + count) * classes)]))
         }
     }
 
-    /// The matching flow of every image of the batch, as `mpw explain` computes it.
-    private func explain(_ batch: [InferenceJob]) throws {
+    /// The matching flow of every image of the batch, as `mpw explain` computes it, in batch order.
+    private func explain(_ batch: [InferenceJob]) throws -> [InferenceResult] {
         var images: [DecodedImage] = [], classes: [Int?] = []
         for job in batch {
             guard case .explain(let image, let classIndex) = job.work else { preconditionFailure("InferenceBatcher.explain: not an explanation") }
@@ -198,9 +209,8 @@ public final class InferenceBatcher: @unchecked Sendable {
         let (input, pixels) = try model.batch(images)
         let (explanations, logits) = model.explain(input, classes: classes)
         let values = logits.scalars, count = model.classNames.count
-        for (index, job) in batch.enumerated() {
-            job.finish(.success(.explanation(explanations[index], logits: Array(values[(index * count)..<((index + 1) * count)]),
-                                             pixels: pixels[index])))
+        return batch.indices.map { index in
+            .explanation(explanations[index], logits: Array(values[(index * count)..<((index + 1) * count)]), pixels: pixels[index])
         }
     }
 }

@@ -39,6 +39,8 @@ enum InferenceResult: Sendable {
 /// (with the result, a failure, or the timeout, whichever comes first).
 final class InferenceJob: @unchecked Sendable {
     let work: InferenceWork
+    /// When the request was queued, for the statistics' queue time.
+    let arrival = ContinuousClock.now
     private let lock = NSLock()
     private var continuation: CheckedContinuation<InferenceResult, any Error>?
     private var outcome: Result<InferenceResult, any Error>?

@@ -5,10 +5,14 @@ import Hummingbird
 /// and the `{"error": "..."}` form of every failure.
 enum JSONResponse {
     static func encode<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok, snakeCase: Bool = false) throws -> Response {
+        body(try encoder(snakeCase: snakeCase).encode(value), status: status)
+    }
+
+    static func encoder(snakeCase: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
-        return body(try encoder.encode(value), status: status)
+        return encoder
     }
 
     static func error(_ message: String, status: HTTPResponse.Status) -> Response {

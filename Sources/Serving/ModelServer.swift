@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -31,22 +32,35 @@ public final class ModelServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logRequests: settings.logRequests))
         ServingRoutes(model: model, batcher: batcher, metrics: metrics, settings: settings, readiness: readiness).add(to: router)
+        let timeouts = ConnectionTimeouts(header: .milliseconds(Int64(settings.headerTimeoutMilliseconds)),
+                                          body: .milliseconds(Int64(settings.bodyTimeoutMilliseconds)),
+                                          idle: .milliseconds(Int64(settings.idleTimeoutMilliseconds)))
+        let readiness = readiness
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "mpw"),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(responder: responder, timeouts: timeouts, isDraining: { !readiness.isReady })
+            },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "mpw",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: ReadinessService(readiness: readiness))],
+            services: [.init(service: application), .init(service: ReadinessService(readiness: readiness, drain: .seconds(settings.drainSeconds)))],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         batcher.start()
         defer { batcher.stop() }
         group.set(serviceGroup)
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw PortInUseError(port: settings.port)
+        }
     }
 
-    /// Shuts down as SIGTERM does: not ready, no new connections, requests in flight answered.
+    /// Shuts down as SIGTERM does: not ready at once, `drainSeconds` of answers with
+    /// `Connection: close`, then no new connections and the requests in flight answered.
     public func shutDown() async {
         readiness.markShuttingDown()
         await group.get()?.triggerGracefulShutdown()
@@ -70,14 +84,24 @@ public final class ModelServer: Sendable {
     }
 }
 
+/// The one-line error when the port is taken, naming the flag that chooses another.
+public struct PortInUseError: Error, CustomStringConvertible {
+    public let port: Int
+    public var description: String { "port \(port) is in use (another mpw serve?); choose another with --port" }
+}
+
 /// Marks the server not ready as soon as a graceful shutdown starts (it is the last service, so
-/// the first told), before the HTTP server stops accepting.
+/// the first told), then drains: for `drain` the HTTP server keeps answering, every response
+/// with `Connection: close`, so that load balancers see readiness fail and kept-alive clients
+/// reconnect elsewhere instead of meeting a closed socket. Only then is the HTTP server told.
 struct ReadinessService: Service {
     let readiness: Readiness
+    let drain: Duration
 
     func run() async throws {
         try? await gracefulShutdown()
         readiness.markShuttingDown()
+        try? await Task.sleep(for: drain)
     }
 }
 

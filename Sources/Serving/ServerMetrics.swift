@@ -5,6 +5,8 @@ public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let batchSizes: ValueHistogram
     private let queueDepth: Gauge
+    /// Triton's inference statistics, kept beside the Prometheus metrics.
+    let statistics = InferenceStatistics()
 
     static var requests: MetricNameDescriptor {
         MetricNameDescriptor(namespace: "mpw", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered, by route, method and status.")

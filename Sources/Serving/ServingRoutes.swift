@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import Datasets
 import Tensors
 import Training
@@ -28,14 +29,34 @@ struct ServingRoutes: Sendable {
         }
 
         router.get("/v2") { _, _ in
-            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: []))
+            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: KServeProtocol.extensions))
         }
         router.get("/v2/health/live") { _, _ in try JSONResponse.encode(["live": true]) }
+        router.post("/v2/repository/index") { _, _ in
+            try JSONResponse.encode(TritonModelRepository.index(name: settings.modelName, ready: readiness.isReady))
+        }
+        router.post("/v2/repository/models/:name/load") { _, context in
+            try checkModel(context)
+            return try JSONResponse.encode([String: String]())
+        }
+        router.post("/v2/repository/models/:name/unload") { _, context -> Response in
+            try checkModel(context)
+            throw ServingError.badRequest("mpw serve serves one checkpoint and cannot unload it; stop the server instead")
+        }
+        router.get("/v2/models/stats") { _, _ in try statistics() }
         router.get("/v2/health/ready") { _, _ in try ready() }
         for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
             router.get(RouterPath(prefix)) { _, context in
                 try checkModel(context)
                 return try JSONResponse.encode(KServeProtocol.metadata(name: settings.modelName, model: model.value))
+            }
+            router.get(RouterPath(prefix + "/config")) { _, context in
+                try checkModel(context)
+                return try JSONResponse.encode(TritonModelRepository.config(name: settings.modelName, model: model.value, settings: settings))
+            }
+            router.get(RouterPath(prefix + "/stats")) { _, context in
+                try checkModel(context)
+                return try statistics()
             }
             router.get(RouterPath(prefix + "/ready")) { _, context in
                 try checkModel(context)
@@ -49,6 +70,10 @@ struct ServingRoutes: Sendable {
 
         router.post("/v1/predict") { request, _ in try await predict(request) }
         router.post("/v1/explain") { request, _ in try await explain(request) }
+    }
+
+    private func statistics() throws -> Response {
+        try JSONResponse.encode(["model_stats": [metrics.statistics.snapshot(name: settings.modelName, version: KServeProtocol.version)]])
     }
 
     private func ready() throws -> Response {
@@ -65,7 +90,12 @@ struct ServingRoutes: Sendable {
         }
     }
 
+    /// The whole body, refused with 413 from its declared length before any of it is read, or
+    /// as soon as more than --max-body-bytes arrive.
     private func body(_ request: Request) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > settings.maxBodyBytes {
+            throw ServingError(.contentTooLarge, "the request body of \(declared) bytes exceeds \(settings.maxBodyBytes) bytes (--max-body-bytes)")
+        }
         do {
             let buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
             return Array(buffer.readableBytesView)
@@ -77,11 +107,21 @@ struct ServingRoutes: Sendable {
     private var timeout: Duration { .milliseconds(settings.timeoutMilliseconds) }
 
     private func infer(_ request: Request) async throws -> Response {
-        let inference = try KServeProtocol.decode(try await body(request), inputShape: model.value.inputShape)
+        let headerLength = try request.headers[HTTPField.Name(KServeProtocol.headerLengthField)!].map { text in
+            guard let length = Int(text) else { throw ServingError.badRequest("\(KServeProtocol.headerLengthField): \(text) is not a byte count") }
+            return length
+        }
+        let inference = try KServeProtocol.decode(try await body(request), headerLength: headerLength, inputShape: model.value.inputShape,
+                                                  maxImages: settings.requestImageLimit)
         guard case .logits(let logits) = try await batcher.submit(.tensor(inference.values, count: inference.count), timeout: timeout) else {
             throw ServingError(.internalServerError, "the model answered an inference with an explanation")
         }
-        return try JSONResponse.encode(KServeProtocol.response(modelName: settings.modelName, request: inference, logits: logits, model: model.value))
+        let (answer, binary) = KServeProtocol.response(modelName: settings.modelName, request: inference, logits: logits, model: model.value)
+        guard !binary.isEmpty else { return try JSONResponse.encode(answer) }
+        let json = try JSONResponse.encoder().encode(answer)
+        var response = JSONResponse.body(json + Data(binary), status: .ok, contentType: "application/octet-stream")
+        response.headers[HTTPField.Name(KServeProtocol.headerLengthField)!] = "\(json.count)"
+        return response
     }
 
     private func image(_ request: Request) async throws -> DecodedImage {

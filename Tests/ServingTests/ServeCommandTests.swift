@@ -3,7 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import Tensors
 import TestSupport
+import Training
 @testable import mpw
 
 /// The `mpw serve` binary: flags are checked, it prints where it listens, and SIGTERM stops it
@@ -13,12 +15,84 @@ import TestSupport
 
     @Test func badFlagsAreRefusedInOneLine() throws {
         for arguments in [["c.safetensors", "--port", "70000"], ["c.safetensors", "--max-batch", "0"], ["c.safetensors", "--max-delay-ms", "-1"],
-                          ["c.safetensors", "--model-name", "a/b"], ["c.safetensors", "--timeout-ms", "0"], []] {
+                          ["c.safetensors", "--model-name", "a/b"], ["c.safetensors", "--timeout-ms", "0"], [],
+                          ["c.safetensors", "--max-request-images", "0"], ["c.safetensors", "--idle-timeout-ms", "0"], ["c.safetensors", "--drain-seconds", "-1"],
+                          ["c.safetensors", "--max-connections", "0"]] {
             #expect(throws: (any Error).self, "\(arguments)") { try ServeCommand.parse(arguments) }
         }
         let command = try ServeCommand.parse(["c.safetensors"])
         #expect(command.settings.host == "127.0.0.1" && command.settings.port == 8080)
         #expect(command.settings.maxBatch == 32 && command.settings.maxDelayMilliseconds == 5)
+        #expect(command.settings.requestImageLimit == 32 && command.settings.idleTimeoutMilliseconds == 30_000 && command.settings.drainSeconds == 5)
+    }
+
+    /// The Python client of docs/serving.md, as printed there (an all-zero image: every value
+    /// exactly 0, which JSON tensors must accept), against the binary.
+    @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
+    func theDocsPythonExampleGetsTheModelsAnswer() async throws {
+        let root = try TemporaryDirectory()
+        let checkpoint = try ServerFixture.checkpoint(head: .mpw, in: root)
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/serving.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "```python\n").dropFirst().first?.components(separatedBy: "```").first)
+        #expect(block.contains("127.0.0.1:8080") && block.contains("[0.0] * (c * h * w)"))
+        let server = try ServeProcess([checkpoint.path, "--threads", "1"])
+        let outcome = try await Task.detached { try PythonTools.run(["-c", block.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(server.port)")]) }.value
+        server.terminate()
+        #expect(outcome.status == 0, "\(outcome.output)")
+
+        let model = try TrainedModel(checkpoint: try Checkpoint.read(checkpoint))
+        let logits = withoutGradients { model.model(Tensor([Float](repeating: 0, count: 3 * 32 * 32), shape: [1, 3, 32, 32])) }
+        let best = try #require(model.rankedClasses(logits: logits, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        #expect(printed.count == 2 && printed.first.map(String.init) == best.name, "\(outcome.output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - best.probability) <= 1e-6)
+        #expect(server.process.terminationStatus == 0)
+    }
+
+    /// `mpw bench serve` loads the server with each way of sending the image (the image itself,
+    /// a JSON tensor, a binary tensor): every request is answered 200 and the report says so.
+    @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
+    func benchServeAnswersEveryRequestOfEachProtocol() throws {
+        let root = try TemporaryDirectory()
+        let checkpoint = try ServerFixture.checkpoint(head: .mpw, in: root)
+        for transport in ["image", "json", "binary"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.mpw!)
+            process.arguments = ["bench", "serve", checkpoint.path, "--protocol", transport, "--seconds", "1", "--clients", "4", "--threads", "1", "--json"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(transport): \(String(decoding: data, as: UTF8.self))")
+            let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(transport)")
+            #expect(report["protocol"] as? String == transport && report["errors"] as? Int == 0, "\(report)")
+            #expect((report["requests"] as? Int ?? 0) > 0, "\(report)")
+        }
+    }
+
+    /// A second server on a port in use says so in one line, naming the flag to change.
+    @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
+    func aPortInUseIsReportedInOneLine() async throws {
+        let root = try TemporaryDirectory()
+        let checkpoint = try ServerFixture.checkpoint(head: .mpw, in: root)
+        let first = try ServeProcess([checkpoint.path, "--threads", "1", "--drain-seconds", "0"])
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: Self.mpw!)
+        second.arguments = ["serve", checkpoint.path, "--port", "\(first.port)", "--threads", "1"]
+        let errors = Pipe()
+        second.standardError = errors
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        first.terminate()
+        #expect(second.terminationStatus != 0)
+        #expect(message == "Error: port \(first.port) is in use (another mpw serve?); choose another with --port\n", "\(message)")
+        #expect(first.process.terminationStatus == 0)
     }
 
     @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
@@ -26,26 +100,8 @@ import TestSupport
         let root = try TemporaryDirectory()
         let checkpoint = try ServerFixture.checkpoint(head: .mpw, in: root)
         let files = try ServerFixture.writeImages(in: root)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.mpw!)
-        process.arguments = ["serve", checkpoint.path, "--port", "0", "--max-delay-ms", "1500", "--max-batch", "64", "--threads", "1"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 180, execute: watchdog)
-        defer { watchdog.cancel() }
-
-        // A line names the address: "mpw serve: ... on http://127.0.0.1:PORT/".
-        var line = ""
-        while !line.contains("http://127.0.0.1:") || !line.hasSuffix("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += String(decoding: chunk, as: UTF8.self)
-        }
-        let address = try #require(line.range(of: "http://127.0.0.1:").map { line[$0.upperBound...].prefix { $0.isNumber } }, "\(line)")
-        let port = try #require(Int(address))
+        let server = try ServeProcess([checkpoint.path, "--max-delay-ms", "1500", "--max-batch", "64", "--threads", "1", "--drain-seconds", "1"])
+        let port = server.port
         let session = URLSession(configuration: .ephemeral)
         func post(_ file: String) async throws -> Int {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/predict")!)
@@ -66,10 +122,10 @@ import TestSupport
             if String(decoding: data, as: UTF8.self).contains("mpw_queue_depth_images 3") { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        kill(process.processIdentifier, SIGTERM)
+        kill(server.process.processIdentifier, SIGTERM)
         let statuses = try await inFlight.value
-        process.waitUntilExit()
+        server.process.waitUntilExit()
         #expect(statuses == [200, 200, 200])
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0)
     }
 }

@@ -63,6 +63,8 @@ final class ServerFixture: @unchecked Sendable {
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
         settings.port = 0
+        // No drain unless a test asks for one: every test stops its server.
+        settings.drainSeconds = 0
         configure(&settings)
         var logger = Logger(label: "mpw.serve.test")
         logger.logLevel = .warning

@@ -133,9 +133,90 @@ import Training
         try await fixture.stop()
     }
 
-    /// Triton's own client (tritonclient.http, with JSON tensors: the binary-data extension is
-    /// Triton's, not the protocol's) reads the server's health and metadata and gets the
-    /// probabilities `mpw predict` prints.
+    /// Triton's own client (tritonclient.http) with its defaults: inputs and outputs as binary
+    /// tensors (`set_data_from_numpy(x)`, no outputs named, or outputs named with their default
+    /// `binary_data=True`), on a real image and on np.zeros and np.ones; the server metadata
+    /// lists the extension, and the probabilities are those `mpw predict` prints.
+    @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
+    func tritonsClientWithItsDefaultsGetsMpwPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
+        let pixelsFile = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let script = """
+        import json, numpy
+        import tritonclient.http as triton
+
+        client = triton.InferenceServerClient(url="127.0.0.1:\(fixture.port)")
+        assert "binary_tensor_data" in client.get_server_metadata()["extensions"]
+        pixels = numpy.array(json.load(open("\(pixelsFile.path)")), dtype=numpy.float32).reshape(1, 3, 32, 32)
+        def infer(x, **arguments):
+            tensor = triton.InferInput("input", list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x)
+            return client.infer("mpw", [tensor], **arguments)
+        every = infer(pixels)
+        named = infer(pixels, outputs=[triton.InferRequestedOutput("probabilities")])
+        assert (every.as_numpy("probabilities") == named.as_numpy("probabilities")).all()
+        assert every.as_numpy("logits").shape == (1, 10)
+        for x in [numpy.zeros((2, 3, 32, 32), numpy.float32), numpy.ones((1, 3, 32, 32), numpy.float32)]:
+            answer = infer(x).as_numpy("probabilities")
+            assert answer.shape == (x.shape[0], 10) and abs(answer.sum(axis=1) - 1).max() < 1e-5, answer
+        probabilities = named.as_numpy("probabilities")[0]
+        best = int(probabilities.argmax())
+        print(client.get_model_metadata("mpw")["parameters"]["classes"].split(",")[best], repr(float(probabilities[best])))
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
+        #expect(printed.count == 2 && printed[0] == Substring(offline.name), "\(outcome.output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try await fixture.stop()
+    }
+
+    /// Triton's client reads the repository index, the model configuration and the inference
+    /// statistics (which count the requests it sent), loads the served model and is told, in
+    /// one line, that it cannot unload it.
+    @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
+    func tritonsClientReadsTheRepositoryConfigurationAndStatistics() async throws {
+        let fixture = try await ServerFixture { $0.maxBatch = 4; $0.maxDelayMilliseconds = 2 }
+        let script = """
+        import numpy
+        import tritonclient.http as triton
+        from tritonclient.utils import InferenceServerException
+
+        client = triton.InferenceServerClient(url="127.0.0.1:\(fixture.port)")
+        assert client.get_model_repository_index() == [{"name": "mpw", "version": "1", "state": "READY"}]
+        config = client.get_model_config("mpw")
+        assert config["max_batch_size"] == 4 and config["input"] == [{"name": "input", "data_type": "TYPE_FP32", "format": "FORMAT_NCHW", "dims": [3, 32, 32]}], config
+        assert [(o["name"], o["dims"]) for o in config["output"]] == [("logits", [10]), ("probabilities", [10])], config
+        for count in [3, 1]:
+            tensor = triton.InferInput("input", [count, 3, 32, 32], "FP32")
+            tensor.set_data_from_numpy(numpy.zeros((count, 3, 32, 32), numpy.float32))
+            client.infer("mpw", [tensor])
+        stats = client.get_inference_statistics("mpw")["model_stats"][0]
+        assert stats["name"] == "mpw" and stats["inference_count"] == 4 and stats["execution_count"] == 2, stats
+        assert stats["inference_stats"]["success"]["count"] == 2 and stats["inference_stats"]["success"]["ns"] > 0, stats
+        assert stats["inference_stats"]["fail"]["count"] == 0 and stats["last_inference"] > 0, stats
+        assert client.get_inference_statistics()["model_stats"][0]["inference_count"] == 4
+        client.load_model("mpw")
+        for call in [lambda: client.unload_model("mpw"), lambda: client.get_model_config("other"), lambda: client.load_model("other")]:
+            try:
+                call()
+                raise AssertionError("no error")
+            except InferenceServerException as error:
+                print(error)
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let lines = outcome.output.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].contains("cannot unload") && lines[1].contains("no model \"other\""), "\(outcome.output)")
+        try await fixture.stop()
+    }
+
+    /// Triton's own client with JSON tensors (`binary_data=False`) reads the server's health and
+    /// metadata and gets the probabilities `mpw predict` prints.
     @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
     func tritonsClientGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()

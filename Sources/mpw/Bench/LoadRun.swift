@@ -5,8 +5,15 @@ import FoundationNetworking
 import Serving
 
 /// A closed-loop load test of a `ModelServer` started in this process: each client posts the
-/// image, waits for the answer, posts again, until the time is up.
+/// same request, waits for the answer, posts again, until the time is up.
 struct LoadRun {
+    /// What every client posts: the route, the body and its headers.
+    struct Post: Sendable {
+        var path: String
+        var body: [UInt8]
+        var headers: [String: String]
+    }
+
     var latencies: [Double] = []
     var errors = 0
     var elapsed = 0.0
@@ -20,12 +27,12 @@ struct LoadRun {
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.down)))]
     }
 
-    static func run(server: ModelServer, body: [UInt8], clients: Int, seconds: Double) throws -> LoadRun {
+    static func run(server: ModelServer, post: Post, clients: Int, seconds: Double) throws -> LoadRun {
         let result = LockedLoad()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             do {
-                result.set(try await measure(server: server, body: Data(body), clients: clients, seconds: seconds))
+                result.set(try await measure(server: server, post: post, clients: clients, seconds: seconds))
             } catch {
                 result.fail(error)
             }
@@ -35,7 +42,7 @@ struct LoadRun {
         return try result.get()
     }
 
-    private static func measure(server: ModelServer, body: Data, clients: Int, seconds: Double) async throws -> LoadRun {
+    private static func measure(server: ModelServer, post: Post, clients: Int, seconds: Double) async throws -> LoadRun {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let serving = Task { try await server.run(handleSignals: false) { portSink.yield($0) } }
         var iterator = ports.makeAsyncIterator()
@@ -44,10 +51,10 @@ struct LoadRun {
         configuration.httpMaximumConnectionsPerHost = clients
         configuration.timeoutIntervalForRequest = 60
         let session = URLSession(configuration: configuration)
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/predict")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(post.path)")!)
         request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue(body.starts(with: [0x89, 0x50]) ? "image/png" : "image/jpeg", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(post.body)
+        for (name, value) in post.headers { request.setValue(value, forHTTPHeaderField: name) }
         let outcome = try await runClients(session: session, request: request, clients: clients, seconds: seconds)
         let batches = server.metrics.exposition()
         await server.shutDown()

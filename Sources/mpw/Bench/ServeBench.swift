@@ -18,7 +18,9 @@ struct ServeBench: ParsableCommand {
         discussion: """
         Measures mpw predict's loop offline first (decode and classify, --batch images at a time) for --seconds, \
         then starts the server in this process on a free loopback port and runs --clients clients for --seconds, \
-        each posting the image to /v1/predict and waiting for the answer before the next. Stops by itself.
+        each posting the image and waiting for the answer before the next: to /v1/predict (--protocol image), \
+        or preprocessed as a KServe v2 FP32 tensor to /v2/models/mpw/infer, as JSON (--protocol json) or as \
+        Triton's binary tensor data (--protocol binary). Stops by itself.
         """
     )
 
@@ -27,6 +29,14 @@ struct ServeBench: ParsableCommand {
 
     @Option(help: "A JPEG or PNG to post (default: random pixels of the model's input size, as a PNG).")
     var image: String?
+
+    /// How the clients send the image.
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        case image, json, binary
+    }
+
+    @Option(help: "How clients send the image: image (/v1/predict), json or binary (a KServe v2 tensor).")
+    var `protocol` = Transport.image
 
     @Option(help: "Concurrent clients.")
     var clients = 32
@@ -64,12 +74,15 @@ struct ServeBench: ParsableCommand {
         settings.maxDelayMilliseconds = maxDelayMs
         settings.queueLimit = max(settings.queueLimit, 2 * clients)
         settings.logRequests = false
+        // The measurement ends with a shutdown; no load balancer needs the drain.
+        settings.drainSeconds = 0
         let server = ModelServer(model: try TrainedModel(checkpoint: contents), settings: settings)
-        let load = try LoadRun.run(server: server, body: bytes, clients: clients, seconds: Double(seconds))
+        let load = try LoadRun.run(server: server, post: try post(bytes, model: model), clients: clients, seconds: Double(seconds))
 
         var report = Report()
         report.add("model", "model", "\(contents.configuration.model) + \(contents.configuration.head.kind), \(contents.configuration.dataset)")
         report.add("threads", "threads", Threads.count)
+        report.add("protocol", "protocol", `protocol`.rawValue)
         report.add("clients", "clients", clients)
         report.add("max_batch", "max batch / delay ms", "\(maxBatch) / \(maxDelayMs)")
         report.add("requests", "requests answered", load.latencies.count)
@@ -82,6 +95,29 @@ struct ServeBench: ParsableCommand {
         report.add("served_over_offline", "served / offline", load.requestsPerSecond / offline, decimals: 3)
         report.print(json: output.json)
         if load.errors > 0 { throw ExitCode(1) }
+    }
+
+    /// The request of `--protocol`: the image itself, or the tensor `mpw predict` would make of
+    /// it, for the probabilities.
+    private func post(_ bytes: [UInt8], model: TrainedModel) throws -> LoadRun.Post {
+        let image = try ImageDecoder.decode(bytes, path: self.image ?? "image")
+        let (channels, height, width) = model.inputShape
+        let values = try model.batch([image]).images.scalars
+        let shape = "[1,\(channels),\(height),\(width)]"
+        let path = "/v2/models/mpw/infer"
+        switch `protocol` {
+        case .image:
+            return LoadRun.Post(path: "/v1/predict", body: bytes, headers: ["Content-Type": bytes.starts(with: [0x89, 0x50]) ? "image/png" : "image/jpeg"])
+        case .json:
+            let data = values.map { "\($0)" }.joined(separator: ",")
+            let body = #"{"inputs":[{"name":"input","shape":\#(shape),"datatype":"FP32","data":[\#(data)]}],"outputs":[{"name":"probabilities"}]}"#
+            return LoadRun.Post(path: path, body: Array(body.utf8), headers: ["Content-Type": "application/json"])
+        case .binary:
+            let header = Array(#"{"inputs":[{"name":"input","shape":\#(shape),"datatype":"FP32","parameters":{"binary_data_size":\#(values.count * 4)}}],"outputs":[{"name":"probabilities","parameters":{"binary_data":true}}]}"#.utf8)
+            var body = header
+            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+            return LoadRun.Post(path: path, body: body, headers: ["Content-Type": "application/octet-stream", "Inference-Header-Content-Length": "\(header.count)"])
+        }
     }
 
     private func imageBytes(model: TrainedModel) throws -> [UInt8] {

@@ -13,8 +13,8 @@ struct ServeCommand: ParsableCommand {
         Routes: GET / (the page), POST /v1/predict and /v1/explain (a JPEG or PNG body, or multipart/form-data), \
         the Open Inference Protocol's GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME and \
         POST /v2/models/NAME/infer (FP32 [N, C, H, W]), and GET /metrics (Prometheus). Requests arriving within \
-        --max-delay-ms of each other run as one batch of up to --max-batch images. SIGTERM or SIGINT stops \
-        accepting, answers the requests in flight and exits 0. See docs/serving.md.
+        --max-delay-ms of each other run as one batch of up to --max-batch images. SIGTERM or SIGINT turns readiness 503, \
+        answers for --drain-seconds with Connection: close, then stops accepting, answers the requests in flight and exits 0. See docs/serving.md.
         """
     )
 
@@ -39,6 +39,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Images waiting beyond which requests are refused with 503.")
     var queueLimit = 256
 
+    @Option(help: "Images one request may carry (413 above; default: --max-batch).")
+    var maxRequestImages: Int?
+
     @Option(help: "Largest request body, in bytes (413 above).")
     var maxBodyBytes = 16 << 20
 
@@ -47,6 +50,21 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "Time to answer a request, in milliseconds (504 after).")
     var timeoutMs = 30_000
+
+    @Option(help: "Connections open at once; more wait in the listen backlog.")
+    var maxConnections = 1024
+
+    @Option(help: "Time from a request's first byte to the end of its header, in milliseconds (the connection is closed after).")
+    var headerTimeoutMs = 10_000
+
+    @Option(help: "Time from a request's header to the end of its body, in milliseconds (the connection is closed after).")
+    var bodyTimeoutMs = 60_000
+
+    @Option(help: "Time a connection may stay open with no request in progress, in milliseconds.")
+    var idleTimeoutMs = 30_000
+
+    @Option(help: "On SIGTERM, seconds of answering (not ready, Connection: close) before the listener closes.")
+    var drainSeconds = 5.0
 
     @Option(help: "Classes answered by /v1/predict unless the request asks ?topk=N.")
     var topk = 5
@@ -57,8 +75,11 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        try requireCounts(("--max-batch", maxBatch), ("--queue-limit", queueLimit), ("--max-body-bytes", maxBodyBytes),
-                          ("--max-image-side", maxImageSide), ("--timeout-ms", timeoutMs), ("--topk", topk))
+        try requireCounts(("--max-batch", maxBatch), ("--max-request-images", maxRequestImages), ("--queue-limit", queueLimit), ("--max-body-bytes", maxBodyBytes),
+                          ("--max-image-side", maxImageSide), ("--timeout-ms", timeoutMs), ("--topk", topk),
+                          ("--max-connections", maxConnections), ("--header-timeout-ms", headerTimeoutMs), ("--body-timeout-ms", bodyTimeoutMs),
+                          ("--idle-timeout-ms", idleTimeoutMs))
+        guard drainSeconds >= 0 && drainSeconds.isFinite else { throw ValidationError("--drain-seconds must be at least 0, got \(drainSeconds)") }
         guard maxDelayMs >= 0 else { throw ValidationError("--max-delay-ms must be at least 0, got \(maxDelayMs)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         guard !modelName.isEmpty && !modelName.contains("/") else { throw ValidationError("--model-name must be a non-empty name without '/', got \"\(modelName)\"") }
@@ -72,10 +93,16 @@ struct ServeCommand: ParsableCommand {
         settings.maxBatch = maxBatch
         settings.maxDelayMilliseconds = maxDelayMs
         settings.queueLimit = queueLimit
+        settings.maxRequestImages = maxRequestImages
         settings.maxBodyBytes = maxBodyBytes
         settings.maxImageSide = maxImageSide
         settings.timeoutMilliseconds = timeoutMs
         settings.topK = topk
+        settings.maxConnections = maxConnections
+        settings.headerTimeoutMilliseconds = headerTimeoutMs
+        settings.bodyTimeoutMilliseconds = bodyTimeoutMs
+        settings.idleTimeoutMilliseconds = idleTimeoutMs
+        settings.drainSeconds = drainSeconds
         settings.demoImage = demoImage
         return settings
     }
