@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Serving", targets: ["Serving"]),
         .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "TorchFormat", targets: ["TorchFormat"]),
         .library(name: "Interchange", targets: ["Interchange"]),
@@ -75,7 +76,7 @@ let package = Package(
         .target(name: "Interchange", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Training", dependencies: ["Distributed", "TorchFormat", "Interchange", "GraphRuntime", "ModelGraph", "Models", "Datasets", "MultiProxy", "NN", "Tensors", "Kernels"]),
         .target(name: "Serving", dependencies: [
-            "Training", "Datasets", "MultiProxy", "Tensors",
+            "Training", "Datasets", "MultiProxy", "Tensors", "Kernels",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Datasets
+import Kernels
 import Tensors
 import Training
 
@@ -29,7 +30,7 @@ struct ServingRoutes: Sendable {
         }
 
         router.get("/v2") { _, _ in
-            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: KServeProtocol.version, extensions: KServeProtocol.extensions))
+            try JSONResponse.encode(KServeProtocol.ServerMetadata(name: "mpw", version: MPWVersion.string, extensions: KServeProtocol.extensions))
         }
         router.get("/v2/health/live") { _, _ in try JSONResponse.encode(["live": true]) }
         router.post("/v2/repository/index") { _, _ in

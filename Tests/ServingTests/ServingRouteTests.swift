@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Kernels
 import Testing
 import Tensors
 import TestSupport
@@ -30,7 +31,8 @@ import Training
         let fixture = try await ServerFixture()
         #expect(try await fixture.get("/v2/health/live").status == 200)
         #expect(try await fixture.get("/v2/health/ready").json["ready"] as? Bool == true)
-        #expect(try await fixture.get("/v2").json["name"] as? String == "mpw")
+        let server = try await fixture.get("/v2")
+        #expect(server.json["name"] as? String == "mpw" && server.json["version"] as? String == MPWVersion.string)
 
         let metadata = try await fixture.get("/v2/models/mpw")
         #expect(metadata.status == 200 && metadata.json["name"] as? String == "mpw")
