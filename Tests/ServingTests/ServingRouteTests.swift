@@ -177,6 +177,48 @@ import Training
         try await fixture.stop()
     }
 
+    /// KServe's own Python SDK (kserve 0.21): its REST client on the Open Inference Protocol
+    /// (`RESTConfig(protocol="v2")`; its default "v1" is KServe's older protocol, which this server
+    /// does not speak) with `InferInput.set_data_from_numpy(x)` at its default (binary tensors),
+    /// on a real image and on np.zeros and np.ones; the probabilities are those `mpw predict` prints.
+    @Test(.enabled(if: PythonTools.has("kserve"), Comment(rawValue: PythonTools.missing("kserve"))))
+    func kserveSDKWithItsDefaultsGetsMpwPredictsProbabilities() async throws {
+        let fixture = try await ServerFixture()
+        let files = try ServerFixture.writeImages(in: fixture.root)
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
+        let pixelsFile = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let script = """
+        import asyncio, json, numpy
+        from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
+
+        async def main():
+            client = InferenceRESTClient(RESTConfig(protocol="v2"))
+            url = "http://127.0.0.1:\(fixture.port)"
+            async def infer(x):
+                tensor = InferInput("input", list(x.shape), "FP32")
+                tensor.set_data_from_numpy(x)
+                answer = await client.infer(url, InferRequest(model_name="mpw", infer_inputs=[tensor]), model_name="mpw")
+                return next(output for output in answer.outputs if output.name == "probabilities").as_numpy()
+            pixels = numpy.array(json.load(open("\(pixelsFile.path)")), dtype=numpy.float32).reshape(1, 3, 32, 32)
+            for x in [numpy.zeros((2, 3, 32, 32), numpy.float32), numpy.ones((1, 3, 32, 32), numpy.float32)]:
+                answer = await infer(x)
+                assert answer.shape == (x.shape[0], 10) and abs(answer.sum(axis=1) - 1).max() < 1e-5, answer
+            probabilities = (await infer(pixels))[0]
+            best = int(probabilities.argmax())
+            print(best, repr(float(probabilities[best])))
+
+        asyncio.run(main())
+        """
+        let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
+        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
+        #expect(printed.count == 2 && Int(printed[0]).map { fixture.model.classNames[$0] } == offline.name, "\(outcome.output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try await fixture.stop()
+    }
+
     /// Triton's client reads the repository index, the model configuration and the inference
     /// statistics (which count the requests it sent), loads the served model and is told, in
     /// one line, that it cannot unload it.
