@@ -18,14 +18,17 @@ extension TrainedModel {
     /// For every class k and proxy m, the `top` images of class k whose plan for class k gives
     /// proxy m the most mass at one position (that position; one match per image), largest first.
     /// Indexed [class][proxy]. The images go through the test transform, without augmentation.
+    /// `shouldStop` is asked before each batch: when it answers true the search ends there and
+    /// returns what the batches already searched found (an interrupted scan keeps its results).
     public func prototypes(in dataset: any Dataset, top: Int, batchSize: Int, workers: Int,
+                           shouldStop: () -> Bool = { false },
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [[[PrototypeMatch]]] {
         guard let head = multiProxyHead else { preconditionFailure("TrainedModel.prototypes: the head has no matching flow") }
         let (classCount, proxyCount) = (head.classes, head.proxiesPerClass)
         var best = [[[PrototypeMatch]]](repeating: [[PrototypeMatch]](repeating: [], count: proxyCount), count: classCount)
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: false, dropLast: false, transform: transform,
                                      seed: 0, epoch: 0, workers: workers)
-        while let batch = try loader.next() {
+        while !shouldStop(), let batch = try loader.next() {
             let features = inference.features(batch.images)
             let flow = inference.withHead { _ in head.matchingFlow(for: features) }
             let positions = flow.shape[2]

@@ -82,8 +82,9 @@ struct ExplainCommand: ParsableCommand {
         let out = Self.folder(self.out)
         if prototypes {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try PrototypeSheets.write(model: model, datasetName: dataset, directory: data, limit: limit, top: top, batch: batch,
-                                      scale: scale, out: out)
+            let complete = try PrototypeSheets.write(model: model, datasetName: dataset, directory: data, limit: limit, top: top,
+                                                     batch: batch, scale: scale, out: out)
+            if !complete { throw ExitCode(130) }
             return
         }
         let chosen = try classChoice.map { try Self.classIndex($0, names: model.classNames) }

@@ -5,6 +5,7 @@ import Training
 
 /// `mpw explain --prototypes`: for every class, a sheet with one row per proxy showing the
 /// training patches where that proxy takes the most mass, and prototypes.json listing them.
+/// Interrupted, it writes both from the images scanned so far and returns false.
 enum PrototypeSheets {
     struct Entry: Codable {
         let classIndex: Int
@@ -17,7 +18,7 @@ enum PrototypeSheets {
     }
 
     static func write(model: TrainedModel, datasetName: String?, directory: String?, limit: Int?, top: Int, batch: Int,
-                      scale: Int, out: String) throws {
+                      scale: Int, out: String) throws -> Bool {
         let configuration = model.checkpoint.configuration
         let name = datasetName ?? configuration.dataset
         guard let kind = DatasetKind(rawValue: name) else {
@@ -31,10 +32,17 @@ enum PrototypeSheets {
             throw ConfigurationError("--dataset \(name) has \(dataset.classNames.count) classes, the checkpoint \(model.classNames.count)")
         }
         let progress = WorkProgress("searching \(name) \(split.rawValue) images", total: dataset.count, unit: "images")
-        let matches = try model.prototypes(in: dataset, top: top, batchSize: batch, workers: 2) { done, _ in
-            progress.update(done: min(done * batch, dataset.count))
+        var scanned = 0
+        // Ctrl-C (or SIGTERM) ends the scan after its current batch; what it found is still written.
+        InterruptSignal.install()
+        defer { InterruptSignal.uninstall() }
+        let matches = try model.prototypes(in: dataset, top: top, batchSize: batch, workers: 2,
+                                           shouldStop: { InterruptSignal.isRequested }) { done, _ in
+            scanned = min(done * batch, dataset.count)
+            progress.update(done: scanned)
         }
         progress.finish()
+        let complete = scanned == dataset.count
         let samples = Array(Set(matches.flatMap { $0.flatMap { $0.map(\.sample) } })).sorted()
         let pixels = Dictionary(uniqueKeysWithValues: zip(samples, try model.batch(SampleSelection(dataset, indices: samples)).pixels))
         let features = model.model.backbone.featureSize(forInput: model.inputShape.height)
@@ -62,6 +70,10 @@ enum PrototypeSheets {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(try encoder.encode(entries), to: URL(fileURLWithPath: "\(out)/prototypes.json"))
-        print("searched \(dataset.count) \(name) \(split.rawValue) images; wrote \(matches.count) sheets and prototypes.json to \(out)/")
+        print("searched \(scanned) of \(dataset.count) \(name) \(split.rawValue) images; wrote \(matches.count) sheets and prototypes.json to \(out)/")
+        if !complete {
+            FileHandle.standardError.write(Data("mpw: interrupted after scanning \(counted(scanned, "image")) of \(dataset.count); the sheets and prototypes.json in \(out)/ are a partial result, from those images only\n".utf8))
+        }
+        return complete
     }
 }

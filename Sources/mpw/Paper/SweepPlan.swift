@@ -5,7 +5,8 @@ import Training
 
 /// The (preset, seed) runs of a sweep, each an ordinary run directory `OUT/<preset>/seed-<s>`,
 /// and how to carry them out one after another: finished runs (summary.json present) are
-/// skipped, an interrupted one resumes exactly from its checkpoint, the others start.
+/// skipped, an interrupted one resumes exactly from its checkpoint, the others start (an
+/// `mnist-idx` run measuring its training split's normalisation first, as `mpw train` does).
 struct SweepPlan {
     struct Run {
         let preset: String
@@ -59,17 +60,20 @@ struct SweepPlan {
                 skipped(index, run)
                 continue
             case .partial(let checkpoint):
-                let differences = ConfigurationDifference.fields(run.configuration, checkpoint.configuration)
+                // The measured normalisation is stored when a run starts; the plan's runs have not measured yet.
+                let differences = ConfigurationDifference.fields(run.configuration, checkpoint.configuration, ignoring: ["measuredNormalization"])
                 guard differences.isEmpty else {
                     throw ValidationError("\(run.directory.url.path) was started with other settings (now, then: \(differences.joined(separator: ", "))); re-run the sweep with its first flags or remove that run")
                 }
                 Threads.set(checkpoint.configuration.threads)
                 trainer = try Trainer(setup: try RunSetup(checkpoint.configuration), directory: run.directory, resumingFrom: checkpoint)
             case .pending:
-                Threads.set(run.configuration.threads)
-                let setup = try RunSetup(run.configuration)
+                var configuration = run.configuration
+                try NormalizationMeasurement.apply(to: &configuration, announce: true)
+                Threads.set(configuration.threads)
+                let setup = try RunSetup(configuration)
                 try run.directory.createForNewRun()
-                try run.directory.writeConfiguration(run.configuration)
+                try run.directory.writeConfiguration(configuration)
                 trainer = try Trainer(setup: setup, directory: run.directory)
             }
             starting(index, run, trainer)

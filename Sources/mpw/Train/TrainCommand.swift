@@ -110,13 +110,7 @@ struct TrainCommand: ParsableCommand {
             var configuration = try resolvedConfiguration()
             configuration.worldSize = world.size
             configuration.batchNorm = world.isDistributed ? distributed.batchnorm ?? BatchNormMode.sync.rawValue : nil
-            if configuration.dataset == DatasetKind.mnistIDX.rawValue {
-                let measured = try MeasuredNormalization.measure(configuration, kind: .mnistIDX)
-                configuration.measuredNormalization = measured
-                if world.isLeader {
-                    print("normalising with the training split's own statistics: mean \(measured.mean.map { format(Double($0), 4) }.joined(separator: ", ")), standard deviation \(measured.standardDeviation.map { format(Double($0), 4) }.joined(separator: ", "))")
-                }
-            }
+            try NormalizationMeasurement.apply(to: &configuration, announce: world.isLeader)
             Threads.set(configuration.threads)
             if world.isLeader { PrecisionOptions.warnIfBFloat16IsSlower(configuration.precision) }
             let setup = try RunSetup(configuration)
