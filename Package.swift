@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Models", "NN", "Tensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Models", "MultiProxy", "NN", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Kernels", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
         .testTarget(name: "OptimalTransportTests", dependencies: ["OptimalTransport", "Tensors", "TestSupport"]),

@@ -12,37 +12,14 @@ import TestSupport
 /// captured graph on the model's state dict, must give the module's own evaluation-mode logits;
 /// and the graph must hold exactly the model's layers.
 @Suite struct GraphCaptureTests {
-    static let families = ["cifar-resnet", "wrn", "densenet", "pyramidnet", "torchvision-resnet-basic", "torchvision-resnet-bottleneck", "branching"]
+    static let families = SmallBackbones.zooFamilies + ["branching"]
 
     static func backbone(_ family: String, generator: inout RandomGenerator) -> any Backbone {
-        switch family {
-        case "cifar-resnet": CIFARResNet(depth: 8, generator: &generator)
-        case "wrn": WideResNet(depth: 10, widenFactor: 2, generator: &generator)
-        case "densenet": DenseNet(depth: 10, growthRate: 4, bottleneck: true, compression: 0.5, generator: &generator)
-        case "pyramidnet": PyramidNet(depth: 11, alpha: 12, generator: &generator)
-        case "torchvision-resnet-basic": ImageNetResNet(depth: 18, generator: &generator)
-        case "torchvision-resnet-bottleneck": ImageNetResNet(depth: 50, generator: &generator)
-        default: BranchingBackbone(generator: &generator)
-        }
-    }
-
-    /// Random BatchNorm weights, biases and running statistics, so batch norm is not an identity.
-    static func perturbNormalization(_ model: Module, generator: inout RandomGenerator) {
-        for case let norm as BatchNorm2d in model.modules {
-            let channels = norm.weight.shape[0]
-            norm.weight.value = Tensor.randomUniform([channels], lower: 0.5, upper: 1.5, generator: &generator)
-            norm.bias.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
-            norm.runningMean.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
-            norm.runningVariance.value = Tensor.randomUniform([channels], lower: 0.5, upper: 2, generator: &generator)
-        }
+        SmallBackbones.backbone(family, generator: &generator)
     }
 
     static func classifier(_ backbone: any Backbone, head: HeadConfiguration, side: Int, generator: inout RandomGenerator) -> ImageClassifier {
-        let map = backbone.featureSize(forInput: side)
-        let made = head.makeHead(channels: backbone.featureChannels, height: map, width: map, classes: 5, generator: &generator)
-        let model = ImageClassifier(backbone: backbone, head: made, headPrefix: "head")
-        perturbNormalization(model, generator: &generator)
-        return model
+        SmallBackbones.classifier(backbone, head: head, side: side, generator: &generator)
     }
 
     static let cases = families.flatMap { family in HeadConfiguration.Kind.allCases.map { (family, $0) } }

@@ -11,37 +11,14 @@ import TestSupport
 /// zoo family and with every head, after the BatchNorm statistics and affine parameters are made
 /// far from their initial identity (so the folding does something).
 @Suite struct InferenceFormTests {
-    static let families = ["cifar-resnet", "wrn", "densenet", "pyramidnet", "torchvision-resnet-basic", "torchvision-resnet-bottleneck"]
+    static let families = SmallBackbones.zooFamilies
 
     static func backbone(_ family: String, generator: inout RandomGenerator) -> any Backbone {
-        switch family {
-        case "cifar-resnet": CIFARResNet(depth: 8, generator: &generator)
-        case "wrn": WideResNet(depth: 10, widenFactor: 2, generator: &generator)
-        case "densenet": DenseNet(depth: 10, growthRate: 4, bottleneck: true, compression: 0.5, generator: &generator)
-        case "pyramidnet": PyramidNet(depth: 11, alpha: 12, generator: &generator)
-        case "torchvision-resnet-basic": ImageNetResNet(depth: 18, generator: &generator)
-        default: ImageNetResNet(depth: 50, generator: &generator)
-        }
-    }
-
-    /// Random BatchNorm weights, biases and running statistics in every layer.
-    static func perturbNormalization(_ model: Module, generator: inout RandomGenerator) {
-        for case let norm as BatchNorm2d in model.modules {
-            let channels = norm.weight.shape[0]
-            norm.weight.value = Tensor.randomUniform([channels], lower: 0.5, upper: 1.5, generator: &generator)
-            norm.bias.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
-            norm.runningMean.value = Tensor.randomNormal([channels], standardDeviation: 0.2, generator: &generator)
-            norm.runningVariance.value = Tensor.randomUniform([channels], lower: 0.5, upper: 2, generator: &generator)
-        }
+        SmallBackbones.backbone(family, generator: &generator)
     }
 
     static func classifier(_ backbone: any Backbone, head: HeadConfiguration.Kind, side: Int, generator: inout RandomGenerator) -> ImageClassifier {
-        let map = backbone.featureSize(forInput: side)
-        let head = HeadConfiguration(kind: head).makeHead(channels: backbone.featureChannels, height: map, width: map, classes: 5,
-                                                          generator: &generator)
-        let model = ImageClassifier(backbone: backbone, head: head, headPrefix: "head")
-        perturbNormalization(model, generator: &generator)
-        return model
+        SmallBackbones.classifier(backbone, head: HeadConfiguration(kind: head), side: side, generator: &generator)
     }
 
     @Test(arguments: families)
@@ -95,7 +72,7 @@ import TestSupport
         model.eval()
         let before = withoutGradients { model(images) }
         let old = InferenceModel(model)
-        Self.perturbNormalization(model, generator: &generator)
+        SmallBackbones.perturbNormalization(model, generator: &generator)
         let after = withoutGradients { model(images) }
         #expect(relativeError(after, before) > 1e-2)
         #expect(relativeError(old(images), before) <= 1e-5)

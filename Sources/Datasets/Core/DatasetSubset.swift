@@ -1,5 +1,5 @@
 /// Chosen samples of another dataset, in the order of `indices`: a validation split held out
-/// of a training split, or what is left of it.
+/// of a training split, what is left of it, or the images a prototype search picked.
 public struct DatasetSubset: Dataset {
     public let base: any Dataset
     public let indices: [Int]

@@ -74,24 +74,3 @@ extension TrainedModel {
         return DecodedImage(width: right - left, height: bottom - top, channels: pixels.channels, pixels: cropped)
     }
 }
-
-/// Some samples of a dataset, in the order given: the images a search picked.
-public struct SampleSelection: Dataset {
-    public let base: any Dataset
-    public let indices: [Int]
-
-    public init(_ base: any Dataset, indices: [Int]) {
-        self.base = base
-        self.indices = indices
-    }
-
-    public var count: Int { indices.count }
-    public var classNames: [String] { base.classNames }
-    public var channels: Int { base.channels }
-    public var height: Int? { base.height }
-    public var width: Int? { base.width }
-    public func label(at index: Int) -> Int32 { base.label(at: indices[index]) }
-    public func withImage<Result>(at index: Int, _ body: (ImageView) throws -> Result) throws -> Result {
-        try base.withImage(at: indices[index], body)
-    }
-}

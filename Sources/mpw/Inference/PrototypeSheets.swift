@@ -44,7 +44,7 @@ enum PrototypeSheets {
         progress.finish()
         let complete = scanned == dataset.count
         let samples = Array(Set(matches.flatMap { $0.flatMap { $0.map(\.sample) } })).sorted()
-        let pixels = Dictionary(uniqueKeysWithValues: zip(samples, try model.batch(SampleSelection(dataset, indices: samples)).pixels))
+        let pixels = Dictionary(uniqueKeysWithValues: zip(samples, try model.batch(DatasetSubset(base: dataset, indices: samples)).pixels))
         let features = model.model.backbone.featureSize(forInput: model.inputShape.height)
         var entries: [Entry] = []
         for (classIndex, proxies) in matches.enumerated() {
