@@ -61,9 +61,9 @@ let package = Package(
         .target(name: "NN", dependencies: ["ModelGraph", "Tensors", "Kernels"]),
         .target(name: "OptimalTransport", dependencies: ["Tensors", "Kernels"]),
         .target(name: "MultiProxy", dependencies: ["ModelGraph", "NN", "OptimalTransport", "Tensors", "Kernels"]),
-        .target(name: "Models", dependencies: ["ModelGraph", "MultiProxy", "NN", "Tensors", "Kernels"]),
+        .target(name: "Models", dependencies: ["ModelGraph", "GraphRuntime", "MultiProxy", "NN", "Tensors", "Kernels"]),
         // Capture from a Module and the graph interpreter.
-        .target(name: "GraphRuntime", dependencies: ["ModelGraph", "MultiProxy", "NN", "OptimalTransport", "Tensors"]),
+        .target(name: "GraphRuntime", dependencies: ["ModelGraph", "MultiProxy", "NN", "OptimalTransport", "Tensors", "Kernels"]),
         .target(name: "Datasets", dependencies: [
             "Tensors", "Kernels",
             .target(name: "CTurboJPEG", condition: linux),

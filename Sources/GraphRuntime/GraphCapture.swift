@@ -7,15 +7,15 @@ import Tensors
 public enum GraphCapture {
     /// The graph of `model`'s evaluation-mode forward pass for inputs of `inputShape` (without
     /// the batch axis, e.g. [3, 32, 32]). Runs one batch-1 forward pass in evaluation mode and
-    /// restores the model's mode. Throws a one-line error naming the op and module path when
+    /// restores every module's own mode. Throws a one-line error naming the op and module path when
     /// the output depends on an op outside the graph op set.
     public static func capture(_ model: some Layer, inputShape: [Int]) throws(GraphCaptureError) -> ModelGraph {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw GraphCaptureError("input shape \(Shape.describe(inputShape)) needs positive sizes")
         }
-        let wasTraining = model.isTraining
+        let modules = model.modules, modes = modules.map(\.isTraining)
         model.eval()
-        defer { model.setTraining(wasTraining) }
+        defer { for (module, training) in zip(modules, modes) where module.isTraining != training { module.setTraining(training) } }
         let paths = Dictionary(model.namedModules().map { (ObjectIdentifier($0.module), $0.name) }, uniquingKeysWith: { first, _ in first })
         let parameters = Dictionary(model.namedParameters().map { (ObjectIdentifier($0.parameter), (name: $0.name, shape: $0.parameter.shape)) },
                                     uniquingKeysWith: { first, _ in first })

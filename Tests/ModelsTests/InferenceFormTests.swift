@@ -9,9 +9,10 @@ import TestSupport
 /// The inference form (`InferenceModel`: BatchNorm folded, ReLU and residual sums fused, no
 /// autodiff graph) against the training graph in evaluation mode, on the smallest member of every
 /// zoo family and with every head, after the BatchNorm statistics and affine parameters are made
-/// far from their initial identity (so the folding does something).
+/// far from their initial identity (so the folding does something). Every backbone, the zoo's and
+/// one in no zoo (`BranchingBackbone`), runs lowered from its captured graph.
 @Suite struct InferenceFormTests {
-    static let families = SmallBackbones.zooFamilies
+    static let families = SmallBackbones.zooFamilies + ["branching"]
 
     static func backbone(_ family: String, generator: inout RandomGenerator) -> any Backbone {
         SmallBackbones.backbone(family, generator: &generator)
@@ -29,6 +30,7 @@ import TestSupport
         model.eval()
         let expected = withoutGradients { model(images) }
         let inference = InferenceModel(model)
+        #expect(inference.runsLoweredBackbone, "\(family) fell back to the module's own forward")
         let logits = inference(images)
         #expect(relativeError(logits, expected) <= 1e-5, "\(family): \(relativeError(logits, expected))")
         // A second input shape on the same form (the primitives are made per shape): one image.

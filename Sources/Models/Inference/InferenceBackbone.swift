@@ -1,3 +1,4 @@
+import GraphRuntime
 import Kernels
 import NN
 import Tensors
@@ -8,18 +9,34 @@ protocol InferenceBackbone {
     func callAsFunction(_ images: Tensor) -> Tensor
 }
 
+extension InferencePlan: InferenceBackbone {}
+
 enum InferenceBackbones {
-    /// The folded and fused form of every zoo family, the backbone itself in evaluation mode for
-    /// the others (DenseNet already normalises straight into its convolutions' input; a
-    /// pre-activation BN-ReLU between padded convolutions cannot fold into either).
-    static func make(_ backbone: any Backbone, algorithm: ConvolutionAlgorithm) -> any InferenceBackbone {
-        switch backbone {
-        case let network as CIFARResNet: ResidualNetworkInference(network, algorithm: algorithm)
-        case let network as ImageNetResNet: ResidualNetworkInference(network, algorithm: algorithm)
-        case let network as WideResNet: WideResNetInference(network, algorithm: algorithm)
-        case let network as PyramidNet: PyramidNetInference(network, algorithm: algorithm)
-        default: EvaluationModeBackbone(backbone)
+    /// The backbone's own forward pass captured as a graph and lowered (`InferencePlan`), for any
+    /// backbone; the backbone itself in evaluation mode when its forward uses an op outside the
+    /// graph op set, which then runs unfused but right.
+    static func make(_ backbone: any Backbone, imageShape: [Int]?, algorithm: ConvolutionAlgorithm) -> any InferenceBackbone {
+        guard let shape = imageShape ?? defaultImageShape(backbone),
+              let graph = try? GraphCapture.capture(backbone, inputShape: shape),
+              let plan = try? InferencePlan(graph: graph, weights: backbone.weights, convolutions: algorithm) else {
+            return EvaluationModeBackbone(backbone)
         }
+        return plan
+    }
+
+    /// The image shape to capture at when the caller names none: the channels the first
+    /// convolution reads, and a side that leaves a feature map of at least 2x2.
+    static func defaultImageShape(_ backbone: any Backbone) -> [Int]? {
+        guard let stem = backbone.namedParameters().first(where: { $0.parameter.shape.count == 4 }) else { return nil }
+        let side = max(32, 2 * backbone.downsampling)
+        return [stem.parameter.shape[1], side, side]
+    }
+}
+
+extension Module {
+    /// Every parameter and buffer by its state-dict name, sharing storage with the module.
+    var weights: [String: Tensor] {
+        Dictionary(namedParameters().map { ($0.name, $0.parameter.value) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

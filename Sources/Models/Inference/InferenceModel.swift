@@ -1,3 +1,4 @@
+import GraphRuntime
 import Kernels
 import MultiProxy
 import NN
@@ -7,9 +8,10 @@ import Tensors
 /// The inference form of a trained classifier: what evaluation, prediction, explanation and the
 /// evaluation benchmarks run instead of the training graph. Made once from the classifier's
 /// current weights (make a new one after they change, as the trainer does after every epoch):
-/// BatchNorm folded into the convolutions, the ReLU and residual sum after a convolution done in
-/// its pass, no autodiff graph, each convolution's primitive and reordered weights made once per
-/// input shape. Activations pass between layers channels-last (the layout oneDNN's direct
+/// the backbone's forward pass captured as a graph and lowered (`InferencePlan`: BatchNorm
+/// folded into the convolutions, the ReLU and residual sum after a convolution done in its pass,
+/// no autodiff graph), each convolution's primitive and reordered weights made once per input
+/// shape. Activations pass between layers channels-last (the layout oneDNN's direct
 /// kernels read and write); a convolution that runs Winograd (`ConvolutionAlgorithm`) works in
 /// oneDNN's channel-blocked layout inside its call. Activations come from the block cache of
 /// `AlignedMemory`, so a second batch of the same shape reuses the first one's buffers instead of
@@ -26,14 +28,21 @@ public final class InferenceModel {
     /// Workspaces of passes not running now; a pass takes one (or makes one) and gives it back.
     private let workspaces = Mutex<[ConvolutionWorkspace]>([])
 
-    /// `convolutions` chooses direct or Winograd sums (`.automatic`: Winograd where it is faster).
-    public init(_ classifier: ImageClassifier, convolutions: ConvolutionAlgorithm = Convolution.algorithm) {
+    /// `convolutions` chooses direct or Winograd sums (`.automatic`: Winograd where it is faster);
+    /// `imageShape` (C, H, W) is the input the backbone's graph is captured at, by default the
+    /// channels its first convolution reads at a side of 32 (more for ImageNet-style strides).
+    public init(_ classifier: ImageClassifier, imageShape: [Int]? = nil, convolutions: ConvolutionAlgorithm = Convolution.algorithm) {
         head = classifier.head
         precision = classifier.precision
         backbone = precision == .bf16
-            ? EvaluationModeBackbone(classifier.backbone) : InferenceBackbones.make(classifier.backbone, algorithm: convolutions)
+            ? EvaluationModeBackbone(classifier.backbone)
+            : InferenceBackbones.make(classifier.backbone, imageShape: imageShape, algorithm: convolutions)
         headModules = classifier.head.modules
     }
+
+    /// True when the backbone runs lowered from its captured graph; false when its forward uses
+    /// an op outside the graph op set (or the form is bf16) and it runs as a module.
+    public var runsLoweredBackbone: Bool { backbone is InferencePlan }
 
     /// The backbone's feature map of (N, C, H, W) images.
     public func features(_ images: Tensor) -> Tensor {

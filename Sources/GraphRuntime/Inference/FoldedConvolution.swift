@@ -12,15 +12,16 @@ import Tensors
 struct FoldedConvolution {
     let kernel: FusedConvolution
 
-    init(_ conv: Conv2d, inputNorm: BatchNorm2d? = nil, outputNorm: BatchNorm2d? = nil, addsResidual: Bool = false, relu: Bool = false,
-         algorithm: ConvolutionAlgorithm) {
-        let (outputs, inputs) = (conv.outputChannels, conv.inputChannels)
-        let taps = conv.kernelSize * conv.kernelSize
-        var weights = conv.weight.value.scalars.map(Double.init)
-        var bias = conv.bias?.value.scalars.map(Double.init) ?? [Double](repeating: 0, count: outputs)
+    /// `weight` is (O, I, k, k); the norms are evaluation-mode BatchNorms.
+    init(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, inputNorm: NormParameters? = nil, outputNorm: NormParameters? = nil,
+         addsResidual: Bool = false, relu: Bool = false, algorithm: ConvolutionAlgorithm) {
+        let (outputs, inputs, kernelSize) = (weight.shape[0], weight.shape[1], weight.shape[2])
+        let taps = kernelSize * kernelSize
+        var weights = weight.scalars.map(Double.init)
+        var bias = bias?.scalars.map(Double.init) ?? [Double](repeating: 0, count: outputs)
         if let inputNorm {
-            precondition(conv.kernelSize == 1 && conv.padding == 0, "FoldedConvolution: a preceding BatchNorm folds only into an unpadded 1x1 convolution")
-            let (scale, shift) = Self.affine(of: inputNorm)
+            precondition(kernelSize == 1 && padding == 0, "FoldedConvolution: a preceding BatchNorm folds only into an unpadded 1x1 convolution")
+            let (scale, shift) = inputNorm.affine
             for o in 0..<outputs {
                 for i in 0..<inputs {
                     bias[o] += weights[o * inputs + i] * shift[i]
@@ -29,23 +30,15 @@ struct FoldedConvolution {
             }
         }
         if let outputNorm {
-            let (scale, shift) = Self.affine(of: outputNorm)
+            let (scale, shift) = outputNorm.affine
             for o in 0..<outputs {
                 for index in (o * inputs * taps)..<((o + 1) * inputs * taps) { weights[index] *= scale[o] }
                 bias[o] = bias[o] * scale[o] + shift[o]
             }
         }
         kernel = FusedConvolution(weights: weights.map(Float.init), bias: bias.map(Float.init), inputChannels: inputs,
-                                  kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                                  kernelSize: kernelSize, stride: stride, padding: padding,
                                   epilogue: .init(addsDestination: addsResidual, relu: relu), algorithm: algorithm)
-    }
-
-    /// BatchNorm in evaluation mode as y = scale·x + shift per channel, in double precision.
-    static func affine(of norm: BatchNorm2d) -> (scale: [Double], shift: [Double]) {
-        let gamma = norm.weight.value.scalars, beta = norm.bias.value.scalars
-        let mean = norm.runningMean.value.scalars, variance = norm.runningVariance.value.scalars
-        let scale = gamma.indices.map { Double(gamma[$0]) / (Double(variance[$0]) + Double(norm.epsilon)).squareRoot() }
-        return (scale, scale.indices.map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] })
     }
 
     /// The convolution of an (N, C, H, W) input; channels-last out.
