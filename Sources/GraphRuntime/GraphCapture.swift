@@ -13,6 +13,13 @@ public enum GraphCapture {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw GraphCaptureError("input shape \(Shape.describe(inputShape)) needs positive sizes")
         }
+        if let defined = model as? any GraphDefined {
+            let stored = defined.definition.values[defined.definition.inputs[0]].shape.dropFirst()
+            guard stored.first == inputShape.first else {
+                throw GraphCaptureError("the stored graph takes \(stored.first ?? 0) channels, not \(inputShape.first ?? 0)")
+            }
+            return defined.definition
+        }
         let modules = model.modules, modes = modules.map(\.isTraining)
         model.eval()
         defer { for (module, training) in zip(modules, modes) where module.isTraining != training { module.setTraining(training) } }

@@ -100,7 +100,7 @@ public struct GraphInterpreter: Sendable {
 public struct GraphInterpreterError: Error, CustomStringConvertible {
     public let description: String
 
-    init(_ reason: String) {
+    package init(_ reason: String) {
         description = "graph interpreter: " + reason
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
+import ModelGraph
 import Models
 import NN
 import Tensors
 
 /// A training checkpoint: one safetensors file holding the model's state dict (`model.*`), the
 /// optimizer's momentum buffers (`optimizer.momentum.*`), and in its metadata the run
-/// configuration, the `TrainingState` and the class names (`classes`, a JSON array; checkpoints
-/// written before it was added have none, see `classNames`). Written atomically (temp file,
-/// fsync, rename).
+/// configuration, the `TrainingState`, the class names (`classes`, a JSON array; checkpoints
+/// written before it was added have none, see `classNames`) and the backbone's graph
+/// (`backbone_graph`, the "mpw-graph" JSON, with `head_prefix`), so a model outside the zoo loads
+/// without its Swift code (`makeClassifier`). Written atomically (temp file, fsync, rename).
 public enum Checkpoint {
     public static let format = "mpw-checkpoint-1"
 
@@ -17,17 +19,27 @@ public enum Checkpoint {
         public let file: SafeTensorsFile
         /// The class names stored in the checkpoint; nil for checkpoints written before they were.
         public let storedClassNames: [String]?
+        /// The backbone's captured graph; nil for checkpoints written before it was stored.
+        public let backboneGraph: ModelGraph?
+        /// Where the head's tensors sit in the state dict, stored with the graph.
+        public let headPrefix: String?
     }
 
     /// `buffers` replaces the model's live buffers by name (a snapshot of an earlier step).
+    /// `backboneGraph` is `model`'s backbone captured (`GraphCapture`), stored for models outside the zoo.
     public static func write(to url: URL, model: Module, optimizer: SGD?, configuration: TrainingConfiguration,
-                             state: TrainingState, classNames: [String]? = nil, buffers: [String: Tensor] = [:]) throws {
+                             state: TrainingState, classNames: [String]? = nil, buffers: [String: Tensor] = [:],
+                             backboneGraph: ModelGraph? = nil) throws {
         var writer = SafeTensorsWriter(metadata: [
             "format": format,
             "config": configuration.json(),
             "state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self),
         ])
         if let classNames { writer.metadata["classes"] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }
+        if let backboneGraph {
+            writer.metadata["backbone_graph"] = String(decoding: try backboneGraph.jsonData(), as: UTF8.self)
+            writer.metadata["head_prefix"] = (model as? ImageClassifier)?.headPrefix ?? "head"
+        }
         model.write(to: &writer, prefix: "model.", replacing: buffers)
         for (name, value) in optimizer?.stateDict() ?? [] { writer.add("optimizer.\(name)", value) }
         try writer.write(to: url)
@@ -67,8 +79,14 @@ public enum Checkpoint {
             }
             classNames = names
         }
+        var graph: ModelGraph?
+        if let stored = file.metadata["backbone_graph"] {
+            do { graph = try ModelGraph(json: Data(stored.utf8), source: "\(url.path): the stored backbone graph") } catch {
+                throw ConfigurationError("\(error)")
+            }
+        }
         return Contents(configuration: try TrainingConfiguration.decode(config, source: url.path), state: decoded, file: file,
-                        storedClassNames: classNames)
+                        storedClassNames: classNames, backboneGraph: graph, headPrefix: file.metadata["head_prefix"])
     }
 
     /// Loads the model (and, when given, the optimizer) from a checkpoint read by `read`.

@@ -28,8 +28,8 @@ public struct EvaluationSetup {
         transform = try configuration.evaluationTransform(for: kind, channels: dataset.channels)
         let shape = try transform.outputShape(for: dataset)
         var generator = RandomGenerator(seed: 0)
-        model = try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: dataset.classNames.count,
-                                        inputChannels: shape.channels, inputSize: shape.height, generator: &generator)
+        model = try checkpoint.makeClassifier(classes: dataset.classNames.count, inputChannels: shape.channels, inputSize: shape.height,
+                                              generator: &generator)
         do {
             try Checkpoint.restore(checkpoint, model: model, optimizer: nil)
         } catch let error as StateDictError {

@@ -10,7 +10,8 @@ public enum Evaluator {
                                 workers: Int, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationReport {
         model.eval()
         defer { model.train() }
-        let inference = InferenceModel(model)
+        let shape = try transform.outputShape(for: dataset)
+        let inference = InferenceModel(model, imageShape: [shape.channels, shape.height, shape.width])
         let classes = dataset.classNames.count
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: false, dropLast: false, transform: transform,
                                      seed: seed, epoch: 0, workers: workers)

@@ -33,15 +33,15 @@ public struct TrainedModel {
         let classes = try checkpoint.storedClassNames?.count ?? Self.classCount(in: checkpoint, inputShape: inputShape)
         classNames = checkpoint.storedClassNames ?? ClassNames.fallback(for: kind, count: classes)
         var generator = RandomGenerator(seed: 0)
-        model = try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: classes,
-                                        inputChannels: inputShape.channels, inputSize: inputShape.height, generator: &generator)
+        model = try checkpoint.makeClassifier(classes: classes, inputChannels: inputShape.channels, inputSize: inputShape.height,
+                                              generator: &generator)
         do {
             try Checkpoint.restore(checkpoint, model: model, optimizer: nil)
         } catch let error as StateDictError {
             throw ConfigurationError("\(checkpoint.file.path) does not fit \(configuration.model) + \(configuration.head.kind) with \(classes) classes: \(error)")
         }
         model.eval()
-        inference = InferenceModel(model)
+        inference = InferenceModel(model, imageShape: [inputShape.channels, inputShape.height, inputShape.width])
         self.kind = kind
         self.checkpoint = checkpoint
     }
@@ -85,10 +85,9 @@ public struct TrainedModel {
     /// The number of classes of a checkpoint without stored names: the leading dimension of the
     /// head tensors, found as the tensors whose shape changes with the class count.
     static func classCount(in checkpoint: Checkpoint.Contents, inputShape: (channels: Int, height: Int, width: Int)) throws -> Int {
-        let configuration = checkpoint.configuration
         var generator = RandomGenerator(seed: 0)
-        let probe = try ModelZoo.classifier(configuration.model, head: try configuration.head.configuration(), classes: 2,
-                                            inputChannels: inputShape.channels, inputSize: inputShape.height, generator: &generator)
+        let probe = try checkpoint.makeClassifier(classes: 2, inputChannels: inputShape.channels, inputSize: inputShape.height,
+                                                  generator: &generator)
         for (name, value) in probe.stateDict() {
             if let entry = checkpoint.file.entries["model." + name], entry.shape != value.shape, let classes = entry.shape.first, classes > 0 {
                 return classes

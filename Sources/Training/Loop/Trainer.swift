@@ -1,6 +1,8 @@
 import Datasets
 import Foundation
+import GraphRuntime
 import Kernels
+import ModelGraph
 import Models
 import MultiProxy
 import NN
@@ -266,8 +268,13 @@ public final class Trainer {
 
     private func writeCheckpoint(_ step: TerminationCheckpoint.Step, to url: URL) throws {
         try Checkpoint.write(to: url, model: model, optimizer: optimizer, configuration: configuration, state: step.state,
-                             classNames: setup.train.classNames, buffers: step.buffers)
+                             classNames: setup.train.classNames, buffers: step.buffers, backboneGraph: backboneGraph)
     }
+
+    /// The backbone's graph at the run's input shape, stored in every checkpoint so it loads
+    /// without this model's code; captured once (the structure does not change in a run).
+    private lazy var backboneGraph: ModelGraph? = try? GraphCapture.capture(model.backbone,
+                                                                           inputShape: [setup.inputChannels, setup.inputSize, setup.inputSize])
 
     /// Moves the run to its next finished step; the weights and momentum change only in here.
     private func commit(_ body: () -> Void) {
