@@ -24,15 +24,16 @@ public enum BatchNormalization {
         let input = x.storage.pointer
         // With synchronised statistics the sums, and the count after them, cover every replica.
         // Double until the division: float32 rounds once, the same for every split of the batch.
+        let replicas = BatchStatisticsReduction.current
         var sums = layout.sums(input, input, input, PlainSum()).0
         sums.append(Double(layout.perChannel))
-        BatchStatisticsReduction.sum(&sums)
+        replicas?(&sums)
         let count = sums.removeLast()
         let mean = sums.map { Float($0 / count) }
         var squares = mean.withUnsafeBufferPointer { m in
             layout.sums(input, input, input, CenteredSquares(layout: layout, mean: m.baseAddress!)).0
         }
-        BatchStatisticsReduction.sum(&squares)
+        replicas?(&squares)
         return Statistics(mean: mean, variance: squares.map { Float($0 / count) }, count: Int(count))
     }
 
@@ -46,10 +47,10 @@ public enum BatchNormalization {
         // Only the ReLU's mask needs the output: without it the backward pass must not keep it alive.
         let mask = fusedReLU ? output : nil
         let count = Float(statistics.count)
-        let synchronised = BatchStatisticsReduction.sumAcrossReplicas != nil
+        let replicas = BatchStatisticsReduction.current
         let result = Tensor.differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
             backward(g, x: x, y: mask, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
-                     relu: fusedReLU, batchStatistics: true, count: count, synchronised: synchronised, needs: needs)
+                     relu: fusedReLU, batchStatistics: true, count: count, replicas: replicas, needs: needs)
         }
         return (result, statistics)
     }
@@ -64,7 +65,7 @@ public enum BatchNormalization {
         let mask = fusedReLU ? output : nil
         return .differentiable("batchNorm", inputs: [x, weight, bias], output: output) { g, needs in
             backward(g, x: x, y: mask, layout: layout, weight: weight, mean: mean, inverseDeviation: inverseDeviation,
-                     relu: fusedReLU, batchStatistics: false, count: Float(layout.perChannel), synchronised: false, needs: needs)
+                     relu: fusedReLU, batchStatistics: false, count: Float(layout.perChannel), replicas: nil, needs: needs)
         }
     }
 
@@ -93,7 +94,7 @@ public enum BatchNormalization {
     /// `y` is the output, needed (and given) only for the fused ReLU's mask.
     private static func backward(_ gradient: Tensor, x: Tensor, y: Tensor?, layout: ChannelLayout, weight: Tensor,
                                  mean: [Float], inverseDeviation: [Float], relu: Bool, batchStatistics: Bool,
-                                 count: Float, synchronised: Bool, needs: [Bool]) -> [Tensor?] {
+                                 count: Float, replicas: BatchStatisticsReduction.ReplicaSum?, needs: [Bool]) -> [Tensor?] {
         let gp = gradient.storage.pointer, xp = x.storage.pointer
         // Without the ReLU the kernels never read their second operand.
         let yp = y?.storage.pointer ?? gp
@@ -103,7 +104,7 @@ public enum BatchNormalization {
         // The input gradient needs the sums over the whole batch; the weight and bias gradients
         // stay this replica's share (they are reduced with the other parameter gradients).
         var both = localSumG + localSumGCentered
-        if synchronised { BatchStatisticsReduction.sum(&both) }
+        replicas?(&both)
         let sumG = both[..<layout.channels].map { Float($0) }, sumGCentered = both[layout.channels...].map { Float($0) }
         let gamma = weight.scalars
         var gradientInput: Tensor?

@@ -47,7 +47,7 @@ public enum DenseConvolution {
         let inverseDeviation = joined.variance.map { 1 / ($0 + epsilon).squareRoot() }
         let output = run(slices.map(\.tensor), weight: weight, bias: bias, mean: joined.mean, inverseDeviation: inverseDeviation,
                          batchStatistics: true, count: Float(joined.count),
-                         synchronised: BatchStatisticsReduction.sumAcrossReplicas != nil,
+                         replicas: BatchStatisticsReduction.current,
                          relu: fusedReLU, filters: filters, stride: stride, padding: padding)
         return (output, joined)
     }
@@ -57,11 +57,11 @@ public enum DenseConvolution {
                                   epsilon: Float, fusedReLU: Bool, filters: Tensor, stride: Int, padding: Int) -> Tensor {
         run(slices.map(\.tensor), weight: weight, bias: bias, mean: runningMean.scalars,
             inverseDeviation: runningVariance.scalars.map { 1 / ($0 + epsilon).squareRoot() },
-            batchStatistics: false, count: 1, synchronised: false, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
+            batchStatistics: false, count: 1, replicas: nil, relu: fusedReLU, filters: filters, stride: stride, padding: padding)
     }
 
     private static func run(_ tensors: [Tensor], weight: Tensor, bias: Tensor, mean: [Float], inverseDeviation: [Float],
-                            batchStatistics: Bool, count: Float, synchronised: Bool, relu: Bool, filters: Tensor, stride: Int,
+                            batchStatistics: Bool, count: Float, replicas: BatchStatisticsReduction.ReplicaSum?, relu: Bool, filters: Tensor, stride: Int,
                             padding: Int) -> Tensor {
         let slices = SliceLayout(tensors)
         let channels = slices.channels
@@ -107,7 +107,7 @@ public enum DenseConvolution {
             // With synchronised statistics the input gradient needs the sums over every replica's
             // batch; gamma's and beta's gradients stay this replica's share, as in BatchNormalization.
             var both = localSumG + localSumGCentered
-            if synchronised { BatchStatisticsReduction.sum(&both) }
+            replicas?(&both)
             let sumG = both[..<channels].map { Float($0) }, sumGCentered = both[channels...].map { Float($0) }
             // dx = a·g' + b·x + c per channel, g' the gradient masked by the ReLU (as BatchNormalization's backward).
             var b = [Float](repeating: 0, count: channels), c = b

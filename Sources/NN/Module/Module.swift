@@ -72,6 +72,17 @@ open class Module {
     public func train() { setTraining(true) }
     public func eval() { setTraining(false) }
 
+    /// Freezes every weight of this module and its children (`Parameter.isFrozen`): a
+    /// pretrained backbone under a new head, say. Make the optimizer after freezing.
+    public func freeze() {
+        for (_, parameter) in namedParameters() { parameter.isFrozen = true }
+    }
+
+    /// Makes every weight of this module and its children trainable again.
+    public func unfreeze() {
+        for (_, parameter) in namedParameters() { parameter.isFrozen = false }
+    }
+
     /// Forgets all accumulated gradients.
     public func clearGradients() {
         for parameter in trainableParameters { parameter.clearGradient() }
@@ -86,7 +97,20 @@ open class Module {
 
     /// Replaces every parameter and buffer. Keys and shapes must match exactly; otherwise
     /// nothing is changed and the error lists every missing, unexpected and mismatched key.
-    public func load(stateDict: [String: Tensor], source: String? = nil) throws {
+    /// `renaming` maps each key of `stateDict` to this module's name for it, or to nil to leave
+    /// the entry out: loading another codebase's weights (`"fc.weight"` to `"head.fc.weight"`).
+    public func load(stateDict: [String: Tensor], source: String? = nil, renaming: ((String) -> String?)? = nil) throws {
+        if let renaming {
+            var renamed: [String: Tensor] = [:]
+            var error = StateDictError(source: source)
+            for (key, tensor) in stateDict {
+                guard let name = renaming(key) else { continue }
+                if renamed[name] != nil { error.unexpected.append("\(key) (renamed to \(name), a name another key took)") }
+                renamed[name] = tensor
+            }
+            guard error.isEmpty else { throw error }
+            return try load(stateDict: renamed, source: source)
+        }
         let parameters = namedParameters()
         var error = StateDictError(source: source)
         let known = Set(parameters.map(\.name))
@@ -119,12 +143,12 @@ open class Module {
 
     /// Loads every parameter and buffer from a safetensors file (keys under `prefix`, which is
     /// stripped; other keys of the file are ignored when a prefix is given).
-    public func load(from file: SafeTensorsFile, prefix: String = "") throws {
+    public func load(from file: SafeTensorsFile, prefix: String = "", renaming: ((String) -> String?)? = nil) throws {
         var tensors: [String: Tensor] = [:]
         for name in file.entries.keys where name.hasPrefix(prefix) {
             tensors[String(name.dropFirst(prefix.count))] = try file.tensor(name)
         }
-        try load(stateDict: tensors, source: file.path)
+        try load(stateDict: tensors, source: file.path, renaming: renaming)
     }
 }
 

@@ -32,7 +32,14 @@ public final class Parameter {
         self.value = role == .buffer ? value.detached() : value.requiringGradient()
     }
 
-    public var isTrainable: Bool { role != .buffer }
+    /// A frozen weight keeps its value: it is no autodiff leaf (no gradient is computed for it)
+    /// and optimizers made after freezing leave it out (`Module.freeze`).
+    public var isFrozen = false {
+        didSet { if role != .buffer { value = isFrozen ? value.detached() : value.requiringGradient() } }
+    }
+
+    /// True for weights an optimizer updates: not buffers, not frozen.
+    public var isTrainable: Bool { role != .buffer && !isFrozen }
 
     /// The gradient accumulated by `backward()` since the last `clearGradient()`.
     public var gradient: Tensor? { value.gradient }

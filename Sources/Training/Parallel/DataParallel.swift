@@ -78,13 +78,12 @@ public final class DataParallel {
     public func withBatchNormSynchronised<R>(_ body: () throws -> R) rethrows -> R {
         guard isDistributed, batchNorm == .sync else { return try body() }
         let world = world
-        BatchStatisticsReduction.sumAcrossReplicas = { [unowned self] values in
+        let sum = BatchStatisticsReduction.ReplicaSum { [unowned self] values in
             let start = DispatchTime.now().uptimeNanoseconds
             world.allreduceSum(&values, label: "BatchNorm statistics allreduce")
             batchNormSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         }
-        defer { BatchStatisticsReduction.sumAcrossReplicas = nil }
-        return try body()
+        return try BatchStatisticsReduction.withReplicaSum(sum, body)
     }
 
     /// Back-propagates this rank's `loss`, the mean over its `localCount` samples of a global
