@@ -62,6 +62,7 @@ public final class ModelServer: Sendable {
             services: [.init(service: application), .init(service: ReadinessService(readiness: readiness, drain: .seconds(settings.drainSeconds)))],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
+        IdleMemory.useFixedMmapThreshold()
         repository.startPolling()
         defer { repository.stop() }
         group.set(serviceGroup)
