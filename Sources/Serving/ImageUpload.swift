@@ -29,7 +29,12 @@ enum ImageUpload {
         guard let boundary = MultipartForm.boundary(contentType) else {
             throw ServingError.badRequest("multipart/form-data without a boundary in its Content-Type")
         }
-        let parts = try MultipartForm.parts(body, boundary: boundary)
+        let parts: [MultipartForm.Part]
+        do {
+            parts = try MultipartForm.parts(body, boundary: boundary)
+        } catch let refusal as RequestRefusal {
+            throw ServingError(refusal)
+        }
         guard let part = parts.first(where: { $0.filename != nil }) ?? parts.first else {
             throw ServingError.badRequest("the multipart/form-data body has no parts")
         }

@@ -17,31 +17,37 @@ public final class InferenceBatcher: @unchecked Sendable {
     let maxDelay: Duration
     let queueLimit: Int
     let metrics: ServerMetrics
+    /// Triton's statistics of the model version this batcher runs.
+    let statistics: InferenceStatistics
 
     private let condition = NSCondition()
     private var queue: [(job: InferenceJob, arrival: ContinuousClock.Instant)] = []
     private var queuedImages = 0
     private var stopping = false
+    /// A batch ran since the memory was last given back (`IdleMemory`).
+    private var ranSinceIdle = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(model: TrainedModel, settings: ServerSettings, metrics: ServerMetrics) {
+    init(model: TrainedModel, settings: ServerSettings, metrics: ServerMetrics, statistics: InferenceStatistics) {
         self.model = model
         self.maxBatch = settings.maxBatch
         self.maxDelay = .milliseconds(settings.maxDelayMilliseconds)
         self.queueLimit = settings.queueLimit
         self.metrics = metrics
+        self.statistics = statistics
     }
 
     /// Starts the inference thread.
     public func start() {
         let thread = Thread { [self] in
+            // Named from inside, so that the name reaches the system thread (/proc/PID/task/*/comm, top, gdb).
+            Thread.current.name = "mpw-inference"
             // The OpenMP thread count is a per-thread setting: give this thread the process's.
             Threads.set(Threads.count)
             run()
             finished.signal()
         }
-        thread.name = "mpw-inference"
         thread.stackSize = 64 << 20
         self.thread = thread
         thread.start()
@@ -77,10 +83,10 @@ public final class InferenceBatcher: @unchecked Sendable {
             } onCancel: {
                 if job.finish(.failure(CancellationError())) { remove(job) }
             }
-            metrics.statistics.recordRequest(succeeded: true, duration: job.arrival.duration(to: .now))
+            statistics.recordRequest(succeeded: true, duration: job.arrival.duration(to: .now))
             return result
         } catch {
-            metrics.statistics.recordRequest(succeeded: false, duration: job.arrival.duration(to: .now))
+            statistics.recordRequest(succeeded: false, duration: job.arrival.duration(to: .now))
             throw error
         }
     }
@@ -94,7 +100,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         }
         queue.append((job, .now))
         queuedImages += job.work.imageCount
-        metrics.setQueueDepth(queuedImages)
+        metrics.changeQueueDepth(by: job.work.imageCount)
         condition.signal()
         return nil
     }
@@ -105,7 +111,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         if let index = queue.firstIndex(where: { $0.job === job }) {
             queuedImages -= job.work.imageCount
             queue.remove(at: index)
-            metrics.setQueueDepth(queuedImages)
+            metrics.changeQueueDepth(by: -job.work.imageCount)
         }
     }
 
@@ -117,12 +123,24 @@ public final class InferenceBatcher: @unchecked Sendable {
     }
 
     /// The next batch: the oldest job and later jobs of its kind, once `maxBatch` images wait or
-    /// `maxDelay` has passed since the oldest arrived; nil when stopped with nothing left.
+    /// `maxDelay` has passed since the oldest arrived; nil when stopped with nothing left. Idle
+    /// for `IdleMemory.delay` after a batch, it gives the batches' memory back.
     private func nextBatch() -> [InferenceJob]? {
         condition.lock()
         defer { condition.unlock() }
         while true {
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                guard ranSinceIdle else {
+                    condition.wait()
+                    continue
+                }
+                if !condition.wait(until: Date(timeIntervalSinceNow: IdleMemory.delay.seconds)) && queue.isEmpty && !stopping {
+                    ranSinceIdle = false
+                    condition.unlock()
+                    IdleMemory.giveBack()
+                    condition.lock()
+                }
+            }
             guard let first = queue.first else { return nil }
             let deadline = first.arrival + maxDelay
             while queuedImages < maxBatch && !stopping && ContinuousClock.now < deadline {
@@ -141,10 +159,14 @@ public final class InferenceBatcher: @unchecked Sendable {
                 taken.append(index)
             }
             for index in taken.reversed() { queue.remove(at: index) }
-            queuedImages -= batch.reduce(0) { $0 + $1.work.imageCount }
-            metrics.setQueueDepth(queuedImages)
+            let takenImages = batch.reduce(0) { $0 + $1.work.imageCount }
+            queuedImages -= takenImages
+            metrics.changeQueueDepth(by: -takenImages)
             let live = batch.filter { !$0.hasEnded }
-            if !live.isEmpty { return live }
+            if !live.isEmpty {
+                ranSinceIdle = true
+                return live
+            }
         }
     }
 
@@ -156,7 +178,7 @@ public final class InferenceBatcher: @unchecked Sendable {
         // Counted before anyone is answered, so that a client reading the statistics after its
         // answer sees its batch.
         let waits = batch.reduce(Duration.zero) { $0 + $1.arrival.duration(to: start) }
-        metrics.statistics.recordBatch(images: images, requests: batch.count, waits: waits, compute: start.duration(to: .now))
+        statistics.recordBatch(images: images, requests: batch.count, waits: waits, compute: start.duration(to: .now))
         switch results {
         case .success(let results):
             for (job, result) in zip(batch, results) { job.finish(.success(result)) }

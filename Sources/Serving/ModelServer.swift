@@ -6,32 +6,45 @@ import NIOCore
 import ServiceLifecycle
 import Training
 
-/// `mpw serve`: a trained model behind HTTP (Hummingbird on SwiftNIO), with dynamic batching,
+/// `mpw serve`: trained models behind HTTP (Hummingbird on SwiftNIO), with dynamic batching,
 /// limits, metrics and a page. `run` returns after a graceful shutdown (SIGTERM or SIGINT, or
-/// `shutDown()`): the listener closes, requests in flight are answered, then the model stops.
+/// `shutDown()`): the listener closes, requests in flight are answered, then the models stop.
 public final class ModelServer: Sendable {
     public let settings: ServerSettings
     public let metrics: ServerMetrics
-    let model: ModelBox
-    let batcher: InferenceBatcher
+    let repository: ModelRepository
     let readiness = Readiness()
     let logger: Logger
     private let group = LockedGroup()
 
-    public init(model: TrainedModel, settings: ServerSettings, logger: Logger = Logger(label: "mpw.serve")) {
+    /// Serves every model of `layout` (a checkpoint file, or a folder of them), loaded now;
+    /// throws the one-line reason when nothing can be served.
+    public init(layout: RepositoryLayout, settings: ServerSettings, logger: Logger = Logger(label: "mpw.serve")) throws {
         self.settings = settings
-        self.model = ModelBox(model)
         self.metrics = ServerMetrics(maxBatch: settings.maxBatch)
-        self.batcher = InferenceBatcher(model: model, settings: settings, metrics: metrics)
         self.logger = logger
+        self.repository = ModelRepository(layout: layout, settings: settings, metrics: metrics, logger: logger)
+        try repository.loadAll()
     }
+
+    /// Serves `model`, already read from `checkpointFile`, as `settings.modelName`; the file is
+    /// watched for a replacement as a repository's are.
+    public init(model: TrainedModel, checkpointFile: String, settings: ServerSettings, logger: Logger = Logger(label: "mpw.serve")) {
+        self.settings = settings
+        self.metrics = ServerMetrics(maxBatch: settings.maxBatch)
+        self.logger = logger
+        self.repository = ModelRepository(model: model, file: checkpointFile, settings: settings, metrics: metrics, logger: logger)
+    }
+
+    /// The names of the models served, in order.
+    public var modelNames: [String] { repository.names }
 
     /// Serves until shut down. `onListening` receives the bound port (the one asked for, or the
     /// free one chosen for port 0). `handleSignals` makes SIGTERM and SIGINT shut down gracefully.
     public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logRequests: settings.logRequests))
-        ServingRoutes(model: model, batcher: batcher, metrics: metrics, settings: settings, readiness: readiness).add(to: router)
+        ServingRoutes(repository: repository, metrics: metrics, settings: settings, readiness: readiness).add(to: router)
         let timeouts = ConnectionTimeouts(header: .milliseconds(Int64(settings.headerTimeoutMilliseconds)),
                                           body: .milliseconds(Int64(settings.bodyTimeoutMilliseconds)),
                                           idle: .milliseconds(Int64(settings.idleTimeoutMilliseconds)))
@@ -49,8 +62,9 @@ public final class ModelServer: Sendable {
             services: [.init(service: application), .init(service: ReadinessService(readiness: readiness, drain: .seconds(settings.drainSeconds)))],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
-        batcher.start()
-        defer { batcher.stop() }
+        IdleMemory.useFixedMmapThreshold()
+        repository.startPolling()
+        defer { repository.stop() }
         group.set(serviceGroup)
         do {
             try await serviceGroup.run()

@@ -24,20 +24,20 @@ enum MultipartForm {
     static func parts(_ body: [UInt8], boundary: String) throws -> [Part] {
         let delimiter = Array("--\(boundary)".utf8)
         guard var start = find(delimiter, in: body, from: 0) else {
-            throw ServingError.badRequest("the multipart/form-data body does not contain its boundary")
+            throw RequestRefusal.badRequest("the multipart/form-data body does not contain its boundary")
         }
         var parts: [Part] = []
         let separator = Array("\r\n".utf8) + delimiter
         while true {
             var cursor = start + delimiter.count
             if body[cursor...].starts(with: Array("--".utf8)) { return parts }
-            guard body[cursor...].starts(with: Array("\r\n".utf8)) else { throw ServingError.badRequest("malformed multipart/form-data boundary line") }
+            guard body[cursor...].starts(with: Array("\r\n".utf8)) else { throw RequestRefusal.badRequest("malformed multipart/form-data boundary line") }
             cursor += 2
             guard let headerEnd = find(Array("\r\n\r\n".utf8), in: body, from: cursor) else {
-                throw ServingError.badRequest("a multipart/form-data part has no end to its headers")
+                throw RequestRefusal.badRequest("a multipart/form-data part has no end to its headers")
             }
             guard let end = find(separator, in: body, from: headerEnd + 4) else {
-                throw ServingError.badRequest("the multipart/form-data body ends before its closing boundary (truncated?)")
+                throw RequestRefusal.badRequest("the multipart/form-data body ends before its closing boundary (truncated?)")
             }
             let headers = String(decoding: body[cursor..<headerEnd], as: UTF8.self)
             parts.append(Part(name: dispositionParameter("name", headers), filename: dispositionParameter("filename", headers),

@@ -5,8 +5,6 @@ public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let batchSizes: ValueHistogram
     private let queueDepth: Gauge
-    /// Triton's inference statistics, kept beside the Prometheus metrics.
-    let statistics = InferenceStatistics()
 
     static var requests: MetricNameDescriptor {
         MetricNameDescriptor(namespace: "mpw", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered, by route, method and status.")
@@ -40,8 +38,10 @@ public final class ServerMetrics: Sendable {
         batchSizes.record(Double(size))
     }
 
-    func setQueueDepth(_ images: Int) {
-        queueDepth.set(Double(images))
+    /// Every model's batcher adds the images it queues and takes away those it runs or drops:
+    /// the gauge is the server's total.
+    func changeQueueDepth(by images: Int) {
+        queueDepth.increment(by: Double(images))
     }
 
     /// Every metric in Prometheus's text format.

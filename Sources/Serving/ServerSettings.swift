@@ -4,8 +4,12 @@ public struct ServerSettings: Sendable {
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests); the bound port is passed to `onListening`.
     public var port = 8080
-    /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME).
+    /// The model's name in the Open Inference Protocol's routes (/v2/models/NAME) when one
+    /// checkpoint file is served; a repository's models are named by their files and folders.
     public var modelName = "mpw"
+    /// How often the checkpoint files are looked at for replacements, new and removed models;
+    /// 0 never looks (the models loaded at start stay until unloaded).
+    public var repositoryPollMilliseconds = 1000
     /// Images run together at most.
     public var maxBatch = 32
     /// How long the first queued request waits for others to join its batch.

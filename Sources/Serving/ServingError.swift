@@ -11,6 +11,11 @@ public struct ServingError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    /// The answer to a parser's refusal, with its status.
+    init(_ refusal: RequestRefusal) {
+        self.init(refusal.status == .contentTooLarge ? .contentTooLarge : .badRequest, refusal.message)
+    }
+
     public var description: String { message }
 
     static func badRequest(_ message: String) -> ServingError { ServingError(.badRequest, message) }

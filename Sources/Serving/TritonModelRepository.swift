@@ -1,8 +1,8 @@
 import Training
 
-/// The parts of Triton's HTTP extensions that describe the served model: its configuration
-/// (`model_configuration`), the repository index and load/unload (`model_repository`, for the
-/// one checkpoint this server serves), so that `tritonclient` calls answer instead of 404.
+/// The bodies of Triton's HTTP extensions that describe the served models: a model's
+/// configuration (`model_configuration`) and the repository index (`model_repository`), so that
+/// `tritonclient` calls answer instead of 404. `ModelRepository` holds what they describe.
 enum TritonModelRepository {
     struct TensorConfig: Encodable {
         let name: String
@@ -34,10 +34,12 @@ enum TritonModelRepository {
         }
     }
 
+    /// A model version in the index; a model with no version served has no version, and says why.
     struct IndexEntry: Encodable {
         let name: String
-        let version: String
+        let version: String?
         let state: String
+        let reason: String?
     }
 
     static func config(name: String, model: TrainedModel, settings: ServerSettings) -> ModelConfig {
@@ -47,10 +49,5 @@ enum TritonModelRepository {
             input: [TensorConfig(name: KServeProtocol.inputName, format: "FORMAT_NCHW", dims: [channels, height, width])],
             output: KServeProtocol.outputNames.map { TensorConfig(name: $0, format: nil, dims: [model.classNames.count]) },
             dynamicBatching: DynamicBatching(maxQueueDelayMicroseconds: settings.maxDelayMilliseconds * 1000))
-    }
-
-    /// The repository of one model: ready while the server is, unavailable once it drains.
-    static func index(name: String, ready: Bool) -> [IndexEntry] {
-        [IndexEntry(name: name, version: KServeProtocol.version, state: ready ? "READY" : "UNAVAILABLE")]
     }
 }

@@ -74,6 +74,39 @@ import Training
         }
     }
 
+    /// `mpw serve DIR` names the folder's models where it says it listens and serves them; a
+    /// folder with nothing to serve, or one given --model-name, ends it with one line.
+    @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
+    func aFolderIsServedAsAModelRepository() async throws {
+        let root = try TemporaryDirectory()
+        _ = try ServerFixture.checkpoint(head: .mpw, in: root, file: "models/shoes.safetensors")
+        _ = try ServerFixture.checkpoint(head: .mpw, in: root, file: "models/digits/2/model.safetensors")
+        let server = try ServeProcess([root.file("models").path, "--threads", "1", "--drain-seconds", "0"])
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v2/repository/index")!)
+        request.httpMethod = "POST"
+        let (data, _) = try await URLSession(configuration: .ephemeral).data(for: request)
+        let index = try JSONSerialization.jsonObject(with: data) as? [[String: String]]
+        #expect(index == [["name": "digits", "version": "2", "state": "READY"], ["name": "shoes", "version": "1", "state": "READY"]],
+                "\(String(decoding: data, as: UTF8.self))")
+        server.terminate()
+        #expect(server.process.terminationStatus == 0)
+
+        try FileManager.default.createDirectory(at: root.file("empty"), withIntermediateDirectories: true)
+        for (arguments, expected) in [([root.file("empty").path], "no checkpoint to serve"),
+                                      ([root.file("models").path, "--model-name", "x"], "--model-name names the model of a checkpoint file")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.mpw!)
+            process.arguments = ["serve"] + arguments + ["--port", "0", "--threads", "1"]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0 && message.contains(expected) && message.hasPrefix("Error: "), "\(message)")
+        }
+    }
+
     /// A second server on a port in use says so in one line, naming the flag to change.
     @Test(.enabled(if: mpw != nil, "no mpw binary: scripts/test builds it next to the tests"))
     func aPortInUseIsReportedInOneLine() async throws {

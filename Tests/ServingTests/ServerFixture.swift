@@ -21,17 +21,19 @@ final class ServerFixture: @unchecked Sendable {
     let port: Int
     private let running: Task<Void, any Error>
 
-    /// A resnet20 checkpoint with 10 CIFAR-10 classes and `head`.
-    static func checkpoint(head kind: HeadConfiguration.Kind, in root: TemporaryDirectory) throws -> URL {
+    /// A resnet20 checkpoint with 10 CIFAR-10 classes and `head`, its weights drawn from `seed`,
+    /// written to `file` under `root` (default: HEAD.safetensors).
+    static func checkpoint(head kind: HeadConfiguration.Kind, in root: TemporaryDirectory, seed: UInt64 = 4, file: String? = nil) throws -> URL {
         let head = HeadSettings(HeadConfiguration(kind: kind, wasserstein: WassersteinMatching()))
         let configuration = TrainingConfiguration(
             dataset: "cifar10", dataDirectory: nil, limitTrain: nil, limitTest: nil, greyscaleAdaptation: "pad-to-32", cutMix: false,
             workers: 0, model: "resnet20", head: head, epochs: 1, batchSize: 8, learningRate: 0.1, momentum: 0.9, weightDecay: 0,
             nesterov: false, decayNormalizationAndBias: true, labelSmoothing: 0, schedule: ScheduleSpecification(shape: .cosine, warmupEpochs: 0),
             seed: 1, threads: 2)
-        var generator = RandomGenerator(seed: 4)
+        var generator = RandomGenerator(seed: seed)
         let model = try ModelZoo.classifier("resnet20", head: try head.configuration(), classes: 10, generator: &generator)
-        let path = root.file("\(kind.rawValue).safetensors")
+        let path = root.file(file ?? "\(kind.rawValue).safetensors")
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.write(to: path, model: model, optimizer: nil, configuration: configuration, state: .start, classNames: CIFAR10.classNames)
         return path
     }
@@ -55,23 +57,48 @@ final class ServerFixture: @unchecked Sendable {
         }
     }
 
-    init(head: HeadConfiguration.Kind = .mpw, configure: (inout ServerSettings) -> Void = { _ in }) async throws {
-        root = try TemporaryDirectory()
+    /// A server of one checkpoint file, as `mpw serve FILE`.
+    convenience init(head: HeadConfiguration.Kind = .mpw, configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+        let root = try TemporaryDirectory()
         let path = try Self.checkpoint(head: head, in: root)
-        checkpointPath = path.path
-        model = try TrainedModel(checkpoint: try Checkpoint.read(path))
+        let settings = Self.settings(configure)
+        let server = ModelServer(model: try TrainedModel(checkpoint: try Checkpoint.read(path)), checkpointFile: path.path, settings: settings, logger: Self.logger)
+        try await self.init(root: root, model: try TrainedModel(checkpoint: try Checkpoint.read(path)), checkpointPath: path.path, server: server)
+    }
+
+    /// A server of the folder `root/models`, as `mpw serve DIR`, after `populate` wrote its
+    /// checkpoints; `model` is the one at the path `populate` returns.
+    convenience init(repository populate: (TemporaryDirectory) throws -> URL, configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+        let root = try TemporaryDirectory()
+        let primary = try populate(root)
+        let server = try ModelServer(layout: .directory(path: root.file("models").path), settings: Self.settings(configure), logger: Self.logger)
+        try await self.init(root: root, model: try TrainedModel(checkpoint: try Checkpoint.read(primary)), checkpointPath: primary.path, server: server)
+    }
+
+    private static func settings(_ configure: (inout ServerSettings) -> Void) -> ServerSettings {
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
         settings.port = 0
         // No drain unless a test asks for one: every test stops its server.
         settings.drainSeconds = 0
         configure(&settings)
+        return settings
+    }
+
+    private static var logger: Logger {
         var logger = Logger(label: "mpw.serve.test")
         logger.logLevel = .warning
-        let server = ModelServer(model: try TrainedModel(checkpoint: try Checkpoint.read(path)), settings: settings, logger: logger)
+        return logger
+    }
+
+    private init(root: TemporaryDirectory, model: TrainedModel, checkpointPath: String, server: ModelServer) async throws {
+        self.root = root
+        self.model = model
+        self.checkpointPath = checkpointPath
         self.server = server
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        running = Task { try await server.run(handleSignals: false) { portSink.yield($0) } }
+        let running = Task { try await server.run(handleSignals: false) { portSink.yield($0) } }
+        self.running = running
         let timeout = Task {
             try await Task.sleep(for: .seconds(60))
             portSink.finish()

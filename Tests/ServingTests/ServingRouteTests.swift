@@ -220,8 +220,8 @@ import Training
     }
 
     /// Triton's client reads the repository index, the model configuration and the inference
-    /// statistics (which count the requests it sent), loads the served model and is told, in
-    /// one line, that it cannot unload it.
+    /// statistics (which count the requests it sent), unloads the served model (which then
+    /// refuses inference, in one line) and loads it back.
     @Test(.enabled(if: PythonTools.has("tritonclient.http"), Comment(rawValue: PythonTools.missing("tritonclient.http"))))
     func tritonsClientReadsTheRepositoryConfigurationAndStatistics() async throws {
         let fixture = try await ServerFixture { $0.maxBatch = 4; $0.maxDelayMilliseconds = 2 }
@@ -245,17 +245,24 @@ import Training
         assert stats["inference_stats"]["fail"]["count"] == 0 and stats["last_inference"] > 0, stats
         assert client.get_inference_statistics()["model_stats"][0]["inference_count"] == 4
         client.load_model("mpw")
-        for call in [lambda: client.unload_model("mpw"), lambda: client.get_model_config("other"), lambda: client.load_model("other")]:
+        client.unload_model("mpw")
+        assert client.get_model_repository_index() == [{"name": "mpw", "state": "UNAVAILABLE", "reason": "unloaded"}]
+        assert not client.is_model_ready("mpw")
+        for call in [lambda: client.infer("mpw", [tensor]), lambda: client.get_model_config("other"), lambda: client.load_model("other")]:
             try:
                 call()
                 raise AssertionError("no error")
             except InferenceServerException as error:
                 print(error)
+        client.load_model("mpw")
+        assert client.is_model_ready("mpw")
+        client.infer("mpw", [tensor])
         """
         let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
         #expect(outcome.status == 0, "\(outcome.output)")
         let lines = outcome.output.split(separator: "\n")
-        #expect(lines.count == 3 && lines[0].contains("cannot unload") && lines[1].contains("no model \"other\""), "\(outcome.output)")
+        #expect(lines.count == 3 && lines[0].contains("unloaded") && lines[1].contains("no model \"other\"")
+                && lines[2].contains("no model \"other\" in the repository"), "\(outcome.output)")
         try await fixture.stop()
     }
 

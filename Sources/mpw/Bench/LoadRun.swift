@@ -4,8 +4,9 @@ import FoundationNetworking
 #endif
 import Serving
 
-/// A closed-loop load test of a `ModelServer` started in this process: each client posts the
-/// same request, waits for the answer, posts again, until the time is up.
+/// A closed-loop load test of a `ModelServer` started in this process, or of a server already
+/// listening (another one, for comparison): each client posts the same request, waits for the
+/// answer, posts again, until the time is up.
 struct LoadRun {
     /// What every client posts: the route, the body and its headers.
     struct Post: Sendable {
@@ -28,11 +29,20 @@ struct LoadRun {
     }
 
     static func run(server: ModelServer, post: Post, clients: Int, seconds: Double) throws -> LoadRun {
+        try blocking { try await measure(server: server, post: post, clients: clients, seconds: seconds) }
+    }
+
+    /// The load on the server at `base` (scheme, host and port); no mean batch is known.
+    static func run(base: URL, post: Post, clients: Int, seconds: Double) throws -> LoadRun {
+        try blocking { try await runClients(session: session(clients: clients), request: request(base: base, post: post), clients: clients, seconds: seconds) }
+    }
+
+    private static func blocking(_ work: @escaping @Sendable () async throws -> LoadRun) throws -> LoadRun {
         let result = LockedLoad()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             do {
-                result.set(try await measure(server: server, post: post, clients: clients, seconds: seconds))
+                result.set(try await work())
             } catch {
                 result.fail(error)
             }
@@ -47,21 +57,31 @@ struct LoadRun {
         let serving = Task { try await server.run(handleSignals: false) { portSink.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw LoadRunError("the server did not start") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = clients
-        configuration.timeoutIntervalForRequest = 60
-        let session = URLSession(configuration: configuration)
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(post.path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(post.body)
-        for (name, value) in post.headers { request.setValue(value, forHTTPHeaderField: name) }
-        let outcome = try await runClients(session: session, request: request, clients: clients, seconds: seconds)
+        let outcome = try await runClients(session: session(clients: clients), request: request(base: URL(string: "http://127.0.0.1:\(port)")!, post: post),
+                                           clients: clients, seconds: seconds)
         let batches = server.metrics.exposition()
         await server.shutDown()
         try await serving.value
         var run = outcome
         run.meanBatch = sample("mpw_batch_size_images_sum", in: batches) / max(1, sample("mpw_batch_size_images_count", in: batches))
         return run
+    }
+
+    private static func session(clients: Int) -> URLSession {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = clients
+        configuration.timeoutIntervalForRequest = 60
+        return URLSession(configuration: configuration)
+    }
+
+    private static func request(base: URL, post: Post) -> URLRequest {
+        var address = base.absoluteString
+        while address.hasSuffix("/") { address.removeLast() }
+        var request = URLRequest(url: URL(string: address + post.path)!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(post.body)
+        for (name, value) in post.headers { request.setValue(value, forHTTPHeaderField: name) }
+        return request
     }
 
     private static func runClients(session: URLSession, request: URLRequest, clients: Int, seconds: Double) async throws -> LoadRun {

@@ -20,7 +20,9 @@ struct ServeBench: ParsableCommand {
         then starts the server in this process on a free loopback port and runs --clients clients for --seconds, \
         each posting the image and waiting for the answer before the next: to /v1/predict (--protocol image), \
         or preprocessed as a KServe v2 FP32 tensor to /v2/models/mpw/infer, as JSON (--protocol json) or as \
-        Triton's binary tensor data (--protocol binary). Stops by itself.
+        Triton's binary tensor data (--protocol binary). Stops by itself. With --url, the clients load the server \
+        already listening there instead (another KServe v2 server, for comparison: \
+        Benchmarks/reference/serving/kserve_peer.py), at /v2/models/--model-name/infer.
         """
     )
 
@@ -37,6 +39,12 @@ struct ServeBench: ParsableCommand {
 
     @Option(help: "How clients send the image: image (/v1/predict), json or binary (a KServe v2 tensor).")
     var `protocol` = Transport.image
+
+    @Option(help: "Load the server already listening at this address (http://HOST:PORT) instead of starting one.")
+    var url: String?
+
+    @Option(help: "The model's name in the KServe v2 route (/v2/models/NAME/infer).")
+    var modelName = "mpw"
 
     @Option(help: "Concurrent clients.")
     var clients = 32
@@ -58,6 +66,9 @@ struct ServeBench: ParsableCommand {
 
     func validate() throws {
         try requireCounts(("--clients", clients), ("--seconds", seconds), ("--max-batch", maxBatch), ("--batch", batch))
+        if let url, URL(string: url)?.host == nil || !url.hasPrefix("http://") {
+            throw ValidationError("--url must be an address such as http://127.0.0.1:8081, got \"\(url)\"")
+        }
         guard maxDelayMs >= 0 else { throw ValidationError("--max-delay-ms must be at least 0, got \(maxDelayMs)") }
     }
 
@@ -68,29 +79,36 @@ struct ServeBench: ParsableCommand {
         let bytes = try imageBytes(model: model)
         let offline = try Self.offlineImagesPerSecond(bytes, model: model, batch: batch, seconds: Double(seconds))
 
-        var settings = ServerSettings()
-        settings.port = 0
-        settings.maxBatch = maxBatch
-        settings.maxDelayMilliseconds = maxDelayMs
-        settings.queueLimit = max(settings.queueLimit, 2 * clients)
-        settings.logRequests = false
-        // The measurement ends with a shutdown; no load balancer needs the drain.
-        settings.drainSeconds = 0
-        let server = ModelServer(model: try TrainedModel(checkpoint: contents), settings: settings)
-        let load = try LoadRun.run(server: server, post: try post(bytes, model: model), clients: clients, seconds: Double(seconds))
+        let load: LoadRun
+        if let url {
+            load = try LoadRun.run(base: URL(string: url)!, post: try post(bytes, model: model), clients: clients, seconds: Double(seconds))
+        } else {
+            var settings = ServerSettings()
+            settings.port = 0
+            settings.maxBatch = maxBatch
+            settings.maxDelayMilliseconds = maxDelayMs
+            settings.queueLimit = max(settings.queueLimit, 2 * clients)
+            settings.logRequests = false
+            // The measurement ends with a shutdown; no load balancer needs the drain.
+            settings.drainSeconds = 0
+            settings.modelName = modelName
+            let server = ModelServer(model: try TrainedModel(checkpoint: contents), checkpointFile: checkpoint, settings: settings)
+            load = try LoadRun.run(server: server, post: try post(bytes, model: model), clients: clients, seconds: Double(seconds))
+        }
 
         var report = Report()
         report.add("model", "model", "\(contents.configuration.model) + \(contents.configuration.head.kind), \(contents.configuration.dataset)")
         report.add("threads", "threads", Threads.count)
         report.add("protocol", "protocol", `protocol`.rawValue)
         report.add("clients", "clients", clients)
-        report.add("max_batch", "max batch / delay ms", "\(maxBatch) / \(maxDelayMs)")
+        report.add("server", "server", url ?? "mpw serve, in process")
+        if url == nil { report.add("max_batch", "max batch / delay ms", "\(maxBatch) / \(maxDelayMs)") }
         report.add("requests", "requests answered", load.latencies.count)
         report.add("errors", "errors", load.errors)
         report.add("requests_per_second", "requests/s (served)", load.requestsPerSecond, decimals: 1)
         report.add("p50_ms", "p50 latency ms", load.percentile(0.5) * 1e3, decimals: 2)
         report.add("p99_ms", "p99 latency ms", load.percentile(0.99) * 1e3, decimals: 2)
-        report.add("mean_batch", "mean batch (images)", load.meanBatch, decimals: 2)
+        if url == nil { report.add("mean_batch", "mean batch (images)", load.meanBatch, decimals: 2) }
         report.add("offline_images_per_second", "images/s (mpw predict offline)", offline, decimals: 1)
         report.add("served_over_offline", "served / offline", load.requestsPerSecond / offline, decimals: 3)
         report.print(json: output.json)
@@ -104,7 +122,7 @@ struct ServeBench: ParsableCommand {
         let (channels, height, width) = model.inputShape
         let values = try model.batch([image]).images.scalars
         let shape = "[1,\(channels),\(height),\(width)]"
-        let path = "/v2/models/mpw/infer"
+        let path = "/v2/models/\(modelName)/infer"
         switch `protocol` {
         case .image:
             return LoadRun.Post(path: "/v1/predict", body: bytes, headers: ["Content-Type": bytes.starts(with: [0x89, 0x50]) ? "image/png" : "image/jpeg"])
