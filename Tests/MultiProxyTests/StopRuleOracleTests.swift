@@ -47,7 +47,7 @@ import TestSupport
         }
         for output in outputs.dropFirst() {
             #expect(output.scores.scalars == outputs[0].scores.scalars)
-            #expect(output.flow.scalars == outputs[0].flow.scalars)
+            #expect(output.flow?.scalars == outputs[0].flow?.scalars)
             #expect(output.statistics == outputs[0].statistics)
         }
     }

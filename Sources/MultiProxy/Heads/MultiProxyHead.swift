@@ -56,14 +56,14 @@ public final class MultiProxyHead: Module, ClassificationHead {
     /// the head's forward pass on explicit weights (the graph interpreter runs it). Its iteration
     /// statistics go to the enclosing `MatchingStatistics.recording`, as the module's do.
     public static func scores(features: Tensor, proxies: Tensor, bias: Tensor?, flow: MatchingFlow) -> Tensor {
-        let output = ProxyMatching.apply(features: features, proxies: proxies, flow: flow)
+        let output = ProxyMatching.apply(features: features, proxies: proxies, flow: flow, keepsFlow: false)
         report(output.statistics, of: flow)
         return bias.map { output.scores + $0 } ?? output.scores
     }
 
     private func scores(_ features: Tensor) -> Tensor {
         let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow,
-                                         firstRound: lastBatchIterations.withLock { $0 })
+                                         firstRound: lastBatchIterations.withLock { $0 }, keepsFlow: false)
         Self.report(output.statistics, of: flow)
         lastBatchIterations.withLock { $0 = max(1, output.statistics.maximumIterations) }
         return bias.map { output.scores + $0.value } ?? output.scores
@@ -81,6 +81,6 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public func matchingFlow(for features: Tensor) -> Tensor {
         let output = withoutGradients { ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow) }
         let (batch, positions) = (features.shape[0], features.shape[2] * features.shape[3])
-        return output.flow.reshaped([classes, proxiesPerClass, batch, positions]).permuted([2, 0, 3, 1])
+        return output.flow!.reshaped([classes, proxiesPerClass, batch, positions]).permuted([2, 0, 3, 1])
     }
 }

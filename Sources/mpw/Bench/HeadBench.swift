@@ -7,7 +7,11 @@ struct HeadBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "head",
         abstract: "Forward and forward+backward time of one classifier head on random feature maps.",
-        discussion: "Features are non-negative (as after a ReLU) and channels-last, as a backbone hands them over."
+        discussion: """
+            Features are non-negative (as after a ReLU) and channels-last, as a backbone hands them over. For the MPW and \
+            Multi-FC cosine heads it also times the head's three matrix products alone at the same shapes (its GEMM bound) \
+            and reports forward+backward over that bound.
+            """
     )
 
     @Option(help: "Feature maps per batch.")
@@ -59,6 +63,14 @@ struct HeadBench: ParsableCommand {
         report.add("forward_ms", "forward ms", forward * 1e3, decimals: 2)
         report.add("forward_backward_ms", "forward+backward ms", forwardBackward * 1e3, decimals: 2)
         report.add("mean_iterations", "mean Sinkhorn iterations", MatchingStatistics.meanIterations(of: matching) ?? 0, decimals: 2)
+        if let multiProxy = head as? MultiProxyHead {
+            let bound = HeadGEMMBound(vectors: batch * hw * hw, dimension: dim, proxies: multiProxy.classes * multiProxy.proxiesPerClass,
+                                      repetitions: repetitions, generator: &generator)
+            let boundSeconds = bound.forwardSeconds + bound.backwardSeconds
+            report.add("gemm_forward_ms", "its forward GEMM alone ms", bound.forwardSeconds * 1e3, decimals: 2)
+            report.add("gemm_bound_ms", "its 3 GEMMs alone ms (bound)", boundSeconds * 1e3, decimals: 2)
+            report.add("forward_backward_over_bound", "forward+backward / bound", forwardBackward / boundSeconds, decimals: 2)
+        }
         report.print(json: output.json)
     }
 }
