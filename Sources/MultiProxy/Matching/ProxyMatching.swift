@@ -15,7 +15,8 @@ import Tensors
 ///
 /// Forward: sgemm for S; the norms of the B·HW feature vectors and K·M proxies once; then per
 /// problem the cost (1 - cos)^p, the matching flow w (the Sinkhorn plan) and the score Σ w ⊙ S.
-/// Only S, w and the Sinkhorn records are kept.
+/// Only S, w and the Sinkhorn records are kept, w only when the backward pass or the caller needs it
+/// (evaluation scores each plan in its thread's scratch).
 ///
 /// Backward, given dL/ds: per problem, dL/dw = g·S goes through the flow (the Sinkhorn adjoint,
 /// unrolled or implicit) to dL/dcos and on to dL/dS = g·w + dcos/(‖x‖‖p‖), with the norm terms
