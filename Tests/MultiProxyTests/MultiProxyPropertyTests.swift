@@ -93,8 +93,9 @@ import TestSupport
                 #expect(abs(column - 0.25) < 1e-5)
             }
         }
-        _ = model(features)
-        #expect(model.statistics.meanIterations >= 2 && model.statistics.maximumIterations <= 100)
+        let statistics = MatchingStatistics.recording { model(features) }.statistics
+        #expect(statistics.count == 1)
+        #expect(statistics.allSatisfy { $0.meanIterations >= 2 && $0.maximumIterations <= 100 })
     }
 
     @Test func headsReportTheirComplexityForAFeatureMap() {

@@ -17,7 +17,6 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public let proxies: Parameter
     public let bias: Parameter?
     public let flow: MatchingFlow
-    private let lastStatistics = Mutex(MatchingStatistics.none)
     /// Under the batch stopping rule, the last batch's iteration count: the next batch's first
     /// round (a guess that saves rounds; results do not depend on it).
     private let lastBatchIterations = Mutex(8)
@@ -44,9 +43,6 @@ public final class MultiProxyHead: Module, ClassificationHead {
         }
     }
 
-    /// Sinkhorn iteration statistics of the last forward pass (zeros for non-transport flows).
-    public var statistics: MatchingStatistics { lastStatistics.withLock { $0 } }
-
     public func callAsFunction(_ features: Tensor) -> Tensor {
         Tensor.traced([features], module: self) {
             scores(features)
@@ -57,18 +53,27 @@ public final class MultiProxyHead: Module, ClassificationHead {
     }
 
     /// The scores of features against `proxies` (K, M, d) under `flow`, plus `bias` when given:
-    /// the head's forward pass on explicit weights (the graph interpreter runs it).
+    /// the head's forward pass on explicit weights (the graph interpreter runs it). Its iteration
+    /// statistics go to the enclosing `MatchingStatistics.recording`, as the module's do.
     public static func scores(features: Tensor, proxies: Tensor, bias: Tensor?, flow: MatchingFlow) -> Tensor {
-        let output = ProxyMatching.apply(features: features, proxies: proxies, flow: flow)
+        let output = ProxyMatching.apply(features: features, proxies: proxies, flow: flow, keepsFlow: false)
+        report(output.statistics, of: flow)
         return bias.map { output.scores + $0 } ?? output.scores
     }
 
     private func scores(_ features: Tensor) -> Tensor {
         let output = ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow,
-                                         firstRound: lastBatchIterations.withLock { $0 })
-        lastStatistics.withLock { $0 = output.statistics }
+                                         firstRound: lastBatchIterations.withLock { $0 }, keepsFlow: false)
+        Self.report(output.statistics, of: flow)
         lastBatchIterations.withLock { $0 = max(1, output.statistics.maximumIterations) }
         return bias.map { output.scores + $0.value } ?? output.scores
+    }
+
+    /// Hands one forward pass's Sinkhorn statistics to the caller's recording, if any: they are
+    /// the call's, not the head's (concurrent calls each see their own).
+    private static func report(_ statistics: MatchingStatistics, of flow: MatchingFlow) {
+        guard case .wasserstein = flow else { return }
+        MatchingStatisticsRecorder.current?.record(statistics)
     }
 
     /// The matching flow T for each sample and class, (B, K, H·W, M) with positions row-major over
@@ -76,6 +81,6 @@ public final class MultiProxyHead: Module, ClassificationHead {
     public func matchingFlow(for features: Tensor) -> Tensor {
         let output = withoutGradients { ProxyMatching.apply(features: features, proxies: proxies.value, flow: flow) }
         let (batch, positions) = (features.shape[0], features.shape[2] * features.shape[3])
-        return output.flow.reshaped([classes, proxiesPerClass, batch, positions]).permuted([2, 0, 3, 1])
+        return output.flow!.reshaped([classes, proxiesPerClass, batch, positions]).permuted([2, 0, 3, 1])
     }
 }

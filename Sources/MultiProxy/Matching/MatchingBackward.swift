@@ -15,7 +15,7 @@ extension MatchingForward {
         let problemProxyTerms = Tensor(uninitializedShape: [shape.problems, shape.proxies])
         let g = scoreGradient.storage.pointer
         let s = similarity.storage.pointer
-        let w = plan.storage.pointer
+        let w = plan!.storage.pointer
         let out = combined.storage.pointer
         let recordBuffer = records?.storage.pointer
         let recordLength = recordLength
@@ -35,7 +35,7 @@ extension MatchingForward {
             var shift: Float = 0
             if case .wasserstein(let settings) = self.flow, settings.normalizesScoreByMass {
                 // s = Σ w ⊙ S / Σ w: dL/dw = g·(S - s) / Σ w, and dL/dS = g·w / Σ w.
-                upstream /= Self.mass(w + offset, shape: shape)
+                upstream /= Self.mass(w + offset, stride: rows, shape: shape)
                 shift = -upstream * self.scores.storage.pointer[shape.scoreIndex(problem)]
             }
             // dL/dw = g·S, column-major HW x M.
@@ -127,7 +127,7 @@ extension MatchingForward {
             case .implicit:
                 Sinkhorn.implicitCostGradient(
                     plan: MatrixView(
-                        plan.storage.pointer + shape.blockOffset(problem), columnStride: shape.rows),
+                        plan!.storage.pointer + shape.blockOffset(problem), columnStride: shape.rows),
                     rows: positions, columns: shape.proxies, lambda: settings.sinkhorn.lambda,
                     planGradient: flowView, costGradient: resultView, scratch: workspace)
             }

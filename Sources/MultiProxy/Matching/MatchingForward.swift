@@ -11,8 +11,10 @@ final class MatchingForward: @unchecked Sendable {
     let proxies: Tensor
     /// S = <X_j, P_km>, (K·M) x (B·HW).
     let similarity: Tensor
-    /// The matching flow w, same layout.
-    let plan: Tensor
+    /// The matching flow w, same layout; nil when neither the backward pass nor the caller needs
+    /// it (evaluation), so that each problem's plan lives only in its thread's scratch and the
+    /// pass neither writes nor re-reads a buffer as large as S.
+    let plan: Tensor?
     /// 1 / max(‖x_j‖, ε) per feature vector and 1 / max(‖p_km‖, ε) per proxy.
     let inverseVectorNorms: Tensor
     let inverseProxyNorms: Tensor
@@ -23,7 +25,8 @@ final class MatchingForward: @unchecked Sendable {
     private(set) var statistics = MatchingStatistics.none
     private(set) var sinkhornMultiplyAccumulates = 0
 
-    init(shape: ProblemShape, vectors: Tensor, proxies: Tensor, flow: MatchingFlow, recordForBackward: Bool, firstRound: Int) {
+    init(shape: ProblemShape, vectors: Tensor, proxies: Tensor, flow: MatchingFlow, recordForBackward: Bool, keepsPlan: Bool,
+         firstRound: Int) {
         self.shape = shape
         self.flow = flow
         self.vectors = vectors
@@ -33,7 +36,9 @@ final class MatchingForward: @unchecked Sendable {
                             b: vectors.storage.pointer, transposeB: true, c: similarity.storage.pointer)
         inverseVectorNorms = MatchingForward.inverseNorms(vectors.storage.pointer, count: shape.rows, length: shape.dimension)
         inverseProxyNorms = MatchingForward.inverseNorms(proxies.storage.pointer, count: shape.columns, length: shape.dimension)
-        plan = Tensor(uninitializedShape: [shape.columns, shape.rows])
+        let batchRule: Bool
+        if case .wasserstein(let settings) = flow { batchRule = settings.sinkhorn.stopRule == .batchAbsolute } else { batchRule = false }
+        plan = keepsPlan || recordForBackward || batchRule ? Tensor(uninitializedShape: [shape.columns, shape.rows]) : nil
         var recordLength = 0
         if case .wasserstein(let settings) = flow {
             precondition(settings.sinkhorn.relaxation == nil || settings.gradient == .unrolled,
@@ -56,19 +61,29 @@ final class MatchingForward: @unchecked Sendable {
         }
     }
 
-    /// The problem's score Σ w ⊙ S, divided by Σ w when the flow asks for it.
+    /// The problem's score Σ w ⊙ S, divided by Σ w when the flow asks for it; the flow's M runs
+    /// start every `flowStride` floats: `rows` in the plan buffer, or HW in scratch, where
+    /// `gathered` (HW x M floats) receives S's runs so both operands share one stride and the sum
+    /// runs in the same order either way.
     @inline(__always)
-    func score(_ problem: Int, flow weights: UnsafePointer<Float>) -> Float {
-        let offset = shape.blockOffset(problem)
-        let total = BlockLoops.dot(weights, similarity.storage.pointer + offset, runs: shape.proxies, stride: shape.rows, count: shape.positions)
+    func score(_ problem: Int, flow weights: UnsafePointer<Float>, flowStride: Int, gathered: UnsafeMutablePointer<Float>? = nil) -> Float {
+        let s = similarity.storage.pointer + shape.blockOffset(problem)
+        let total: Float
+        if let gathered, flowStride != shape.rows {
+            for m in 0..<shape.proxies { (gathered + m * flowStride).update(from: s + m * shape.rows, count: shape.positions) }
+            total = BlockLoops.dot(weights, gathered, runs: shape.proxies, stride: flowStride, count: shape.positions)
+        } else {
+            precondition(flowStride == shape.rows, "MatchingForward.score: a flow in scratch needs a gathering buffer")
+            total = BlockLoops.dot(weights, s, runs: shape.proxies, stride: shape.rows, count: shape.positions)
+        }
         guard case .wasserstein(let settings) = flow, settings.normalizesScoreByMass else { return total }
-        return total / Self.mass(weights, shape: shape)
+        return total / Self.mass(weights, stride: flowStride, shape: shape)
     }
 
-    /// Σ w over one problem's M runs, kept away from 0.
-    static func mass(_ weights: UnsafePointer<Float>, shape: ProblemShape) -> Float {
+    /// Σ w over one problem's M runs (every `stride` floats), kept away from 0.
+    static func mass(_ weights: UnsafePointer<Float>, stride: Int, shape: ProblemShape) -> Float {
         var total: Float = 0
-        for m in 0..<shape.proxies { total += VectorLoops.sum(weights + m * shape.rows, count: shape.positions) }
+        for m in 0..<shape.proxies { total += VectorLoops.sum(weights + m * stride, count: shape.positions) }
         return max(total, .leastNormalMagnitude)
     }
 
@@ -77,7 +92,7 @@ final class MatchingForward: @unchecked Sendable {
     private func solveWithBatchRule(_ settings: WassersteinMatching, firstRound: Int) {
         let shape = shape
         let positions = shape.positions, rows = shape.rows
-        let weights = plan.storage.pointer, output = scores.storage.pointer
+        let weights = plan!.storage.pointer, output = scores.storage.pointer
         let recordBuffer = records!.storage.pointer, recordLength = recordLength
         let run = BatchStopping.run(problems: shape.problems, points: shape.problems * positions,
                                     threshold: settings.sinkhorn.threshold, maximumIterations: settings.sinkhorn.maximumIterations,
@@ -93,7 +108,7 @@ final class MatchingForward: @unchecked Sendable {
                     changes: changes.map { $0 + problem * (target - available) },
                     plan: MutableMatrixView(weights + offset, columnStride: rows), scratch: workspace,
                     record: recordBuffer + problem * recordLength)
-                output[shape.scoreIndex(problem)] = self.score(problem, flow: weights + offset)
+                output[shape.scoreIndex(problem)] = self.score(problem, flow: weights + offset, flowStride: rows)
             }
         }
         statistics = MatchingStatistics(meanIterations: Double(run.iterations), maximumIterations: run.iterations,
@@ -138,7 +153,7 @@ final class MatchingForward: @unchecked Sendable {
     private func solveProblems() {
         let shape = shape, flow = flow
         let rows = shape.rows, positions = shape.positions
-        let weights = plan.storage.pointer, output = scores.storage.pointer
+        let keptPlan = plan?.storage.pointer, output = scores.storage.pointer
         let recordBuffer = records?.storage.pointer, recordLength = recordLength
         var iterations = [Int32](repeating: 0, count: shape.problems)
         var converged = [Bool](repeating: true, count: shape.problems)
@@ -148,7 +163,9 @@ final class MatchingForward: @unchecked Sendable {
                 ProblemLoop.run(problems: shape.problems, scratchCount: problemScratch) { problem, scratch, _ in
                     let offset = shape.blockOffset(problem)
                     let distance = scratch, exponentCost = scratch + shape.block, workspace = scratch + 4 * shape.block
-                    let out = MutableMatrixView(weights + offset, columnStride: rows)
+                    // Without a plan buffer the flow goes to the scratch block the backward uses for dL/dw.
+                    let out = keptPlan.map { MutableMatrixView($0 + offset, columnStride: rows) }
+                        ?? MutableMatrixView(scratch + 2 * shape.block, columnStride: positions)
                     switch flow {
                     case .wasserstein(let settings):
                         let cost = settings.costExponent == 1 ? distance : exponentCost
@@ -164,13 +181,14 @@ final class MatchingForward: @unchecked Sendable {
                         let total = 2 * Float(shape.block) - VectorLoops.sum(distance, count: shape.block)
                         let scale = 1 / max(total, .leastNormalMagnitude)
                         for m in 0..<shape.proxies {
-                            BlockLoops.affine(distance + m * positions, -scale, 2 * scale, into: out.base + m * rows, count: positions)
+                            BlockLoops.affine(distance + m * positions, -scale, 2 * scale, into: out.base + m * out.columnStride, count: positions)
                         }
                     case .uniform:
                         let value = 1 / Float(shape.block)
-                        for m in 0..<shape.proxies { (out.base + m * rows).update(repeating: value, count: positions) }
+                        for m in 0..<shape.proxies { (out.base + m * out.columnStride).update(repeating: value, count: positions) }
                     }
-                    output[shape.scoreIndex(problem)] = self.score(problem, flow: out.base)
+                    output[shape.scoreIndex(problem)] = self.score(problem, flow: out.base, flowStride: out.columnStride,
+                                                                    gathered: scratch + 3 * shape.block)
                 }
             }
         }

@@ -15,7 +15,8 @@ import Tensors
 ///
 /// Forward: sgemm for S; the norms of the B·HW feature vectors and K·M proxies once; then per
 /// problem the cost (1 - cos)^p, the matching flow w (the Sinkhorn plan) and the score Σ w ⊙ S.
-/// Only S, w and the Sinkhorn records are kept.
+/// Only S, w and the Sinkhorn records are kept, w only when the backward pass or the caller needs it
+/// (evaluation scores each plan in its thread's scratch).
 ///
 /// Backward, given dL/ds: per problem, dL/dw = g·S goes through the flow (the Sinkhorn adjoint,
 /// unrolled or implicit) to dL/dcos and on to dL/dS = g·w + dcos/(‖x‖‖p‖), with the norm terms
@@ -29,13 +30,15 @@ enum ProxyMatching {
     struct Output {
         let scores: Tensor
         let statistics: MatchingStatistics
-        /// The flow w, (K·M) x (B·HW): entry (k·M + m, b·HW + j).
-        let flow: Tensor
+        /// The flow w, (K·M) x (B·HW): entry (k·M + m, b·HW + j); nil unless asked for or kept
+        /// for the backward pass.
+        let flow: Tensor?
     }
 
     /// `firstRound`: under the batch stopping rule, the iteration count the first round runs to
     /// (the previous batch's count is the best guess; the result does not depend on it).
-    static func apply(features: Tensor, proxies: Tensor, flow: MatchingFlow, firstRound: Int = 8) -> Output {
+    /// `keepsFlow`: return the flow; a forward pass that only needs the scores passes false.
+    static func apply(features: Tensor, proxies: Tensor, flow: MatchingFlow, firstRound: Int = 8, keepsFlow: Bool = true) -> Output {
         precondition(features.rank == 4 && proxies.rank == 3 && proxies.shape[2] == features.shape[1],
                      "multi-proxy matching: features \(Shape.describe(features.shape)) and proxies \(Shape.describe(proxies.shape)) must be (B, d, H, W) and (K, M, d)")
         let vectors = features.spatialVectors()
@@ -43,7 +46,7 @@ enum ProxyMatching {
                                  dimension: features.shape[1], classes: proxies.shape[0], proxies: proxies.shape[1])
         let recording = GradientMode.isRecording && (vectors.requiresGradient || proxies.requiresGradient)
         let forward = MatchingForward(shape: shape, vectors: vectors, proxies: proxies.contiguous(), flow: flow, recordForBackward: recording,
-                                      firstRound: firstRound)
+                                      keepsPlan: keepsFlow, firstRound: firstRound)
         MultiplyAccumulateCounter.record(shape.rows * shape.columns * shape.dimension + forward.sinkhornMultiplyAccumulates)
         let scores = Tensor.differentiable("multiProxyMatching", inputs: [vectors, proxies], output: forward.scores) { g, needs in
             let gradients = forward.backward(g.contiguous(), needs: needs)

@@ -19,7 +19,7 @@ public enum Evaluator {
         var lossSum = 0.0, top1 = 0, top5 = 0, samples = 0
         var iterationSum = 0.0, iterationBatches = 0
         while let batch = try loader.next() {
-            let logits = inference(batch.images)
+            let (logits, statistics) = MatchingStatistics.recording { inference(batch.images) }
             lossSum += Double(Tensor.crossEntropy(logits: logits, labels: batch.labels).item) * Double(batch.count)
             let ranks = TopK.ranks(logits: logits, labels: batch.labels)
             for (row, rank) in ranks.enumerated() {
@@ -28,8 +28,8 @@ public enum Evaluator {
                 confusion[Int(batch.labels[row])][TopK.prediction(logits: logits, row: row)] += 1
             }
             samples += batch.count
-            if let head = model.head as? MultiProxyHead, case .wasserstein = head.flow {
-                iterationSum += head.statistics.meanIterations
+            if let iterations = MatchingStatistics.meanIterations(of: statistics) {
+                iterationSum += iterations
                 iterationBatches += 1
             }
             progress(batch.index + 1, loader.batchCount)

@@ -128,15 +128,17 @@ public final class Trainer {
             var stepStart = Date()
             while let batch = try loader.next() {
                 optimizer.learningRate = schedule.learningRate(atEpoch: Double(epoch) + Double(batch.index) / Double(batches))
-                let (logits, loss) = parallel.withBatchNormSynchronised { () -> (Tensor, Tensor) in
-                    let logits = FineTuning.trainingForward(model, batch.images, freezeBackbone: freezesBackbone)
-                    let loss: Tensor
-                    if batch.mixedLabels != nil || smoothing > 0 {
-                        loss = Tensor.crossEntropy(logits: logits, targets: Self.targets(batch, classes: classes, smoothing: smoothing))
-                    } else {
-                        loss = Tensor.crossEntropy(logits: logits, labels: batch.labels)
+                let ((logits, loss), matching) = MatchingStatistics.recording {
+                    parallel.withBatchNormSynchronised { () -> (Tensor, Tensor) in
+                        let logits = FineTuning.trainingForward(model, batch.images, freezeBackbone: freezesBackbone)
+                        let loss: Tensor
+                        if batch.mixedLabels != nil || smoothing > 0 {
+                            loss = Tensor.crossEntropy(logits: logits, targets: Self.targets(batch, classes: classes, smoothing: smoothing))
+                        } else {
+                            loss = Tensor.crossEntropy(logits: logits, labels: batch.labels)
+                        }
+                        return (logits, loss)
                     }
-                    return (logits, loss)
                 }
                 let value = loss.item
                 stepsRun += 1
@@ -147,7 +149,7 @@ public final class Trainer {
                     parallel.withBatchNormSynchronised {
                         parallel.backward(loss, localCount: batch.count, globalCount: globalCount)
                     }
-                    step = StepFigures(value: value, logits: logits, batch: batch, model: model, stepsRun: stepsRun,
+                    step = StepFigures(value: value, logits: logits, batch: batch, matching: matching, stepsRun: stepsRun,
                                        stopAfter: stopAfterSteps).summed(over: parallel)
                     guard step.lossSum.isFinite else {
                         throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: Float(step.lossSum / step.samples))
@@ -155,7 +157,7 @@ public final class Trainer {
                 } else {
                     guard value.isFinite else { throw TrainingStop.nonFiniteLoss(epoch: epoch, step: batch.index, value: value) }
                     loss.backward()
-                    step = StepFigures(value: value, logits: logits, batch: batch, model: model, stepsRun: stepsRun,
+                    step = StepFigures(value: value, logits: logits, batch: batch, matching: matching, stepsRun: stepsRun,
                                        stopAfter: stopAfterSteps)
                 }
                 commit {

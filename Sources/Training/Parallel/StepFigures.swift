@@ -14,13 +14,13 @@ struct StepFigures {
     var meanIterations: Double?
     var stopRequested: Bool
 
-    init(value: Float, logits: Tensor, batch: Batch, model: ImageClassifier, stepsRun: Int, stopAfter: Int?) {
+    /// `matching`: the iteration statistics the step's forward pass recorded.
+    init(value: Float, logits: Tensor, batch: Batch, matching: [MatchingStatistics], stepsRun: Int, stopAfter: Int?) {
         let ranks = TopK.ranks(logits: logits.detached(), labels: batch.labels)
         lossSum = Double(value) * Double(batch.count)
         correct = Double(ranks.filter { $0 == 0 }.count)
         samples = Double(batch.count)
-        meanIterations = nil
-        if let head = model.head as? MultiProxyHead, case .wasserstein = head.flow { meanIterations = head.statistics.meanIterations }
+        meanIterations = MatchingStatistics.meanIterations(of: matching)
         stopRequested = InterruptSignal.isRequested || stopAfter.map { stepsRun >= $0 } ?? false
     }
 

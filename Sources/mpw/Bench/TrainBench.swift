@@ -87,9 +87,10 @@ struct TrainBench: ParsableCommand {
         let inference = InferenceModel(network)
         for _ in 0..<warmup { _ = inference(images) }
         let evalStart = Timing.now()
-        for _ in 0..<steps { _ = inference(images) }
+        var lastEvalMatching: [MatchingStatistics] = []
+        for _ in 0..<steps { lastEvalMatching = MatchingStatistics.recording { inference(images) }.statistics }
         let evalSeconds = Timing.now() - evalStart
-        let iterations = (network.head as? MultiProxyHead)?.statistics.meanIterations
+        let iterations = MatchingStatistics.meanIterations(of: lastEvalMatching)
         // Every rank's eval pass is its own: the slowest sets the pace.
         let slowestEval = world.allgather([evalSeconds], label: "benchmark allgather").map { $0[0] }.max() ?? evalSeconds
         guard world.isLeader else { return }
