@@ -6,9 +6,9 @@ import CKernels
 /// Each pass turns 4x4 output tiles into 36 independent matrix products: the C transforms
 /// (`WinogradBodies.h`, built per instruction set and picked like the other C kernels by
 /// `KernelVariant`) move 6x6 input patches, 4x4 output tiles and 3x3 filters in and out of the
-/// transformed domain, and OpenBLAS's sgemm does the products, 36 at a time on the thread pool.
-/// The tiles go through in chunks, so the transformed activations stay a bounded workspace (a
-/// few tens of MB at most) however large the batch. Backward-data is the forward pass on the
+/// transformed domain, and OpenBLAS's sgemm does the products. The tiles go through in chunks,
+/// so the transformed activations stay a bounded workspace (a few tens of MB a thread at most)
+/// however large the batch. Backward-data is the forward pass on the
 /// output gradient with the filters turned and transposed; backward-weights is the forward
 /// pass's own chain rule, G^T [(A dY A^T) o (B^T d B)] G summed over the tiles.
 ///
@@ -90,31 +90,36 @@ public enum WinogradConvolution {
     }
 
     /// `weights` are the forward pass's OIHW filters, transformed for this pass (`backwardData`).
-    /// The transformed filters, source chunk and products come from the bound workspace, in one piece.
+    /// Each thread takes a contiguous share of the tiles and runs it chunk by chunk through all
+    /// three steps (input transform, 36 sgemm products, output transform) in its own part of the
+    /// workspace: one parallel region per call rather than three per chunk, whose barriers cost
+    /// more than they balance. Fewer than 32 tiles a thread (one image, a small map) stay on the
+    /// calling thread, where OpenBLAS threads the products itself.
     private static func convolve(_ p: Pass, weights: UnsafePointer<Float>, backwardData: Bool, bias: UnsafePointer<Float>?,
                                  epilogue: FusedConvolution.Epilogue, destination: UnsafeMutablePointer<Float>) {
         let tiling = WinogradTiling(batch: p.batch, height: p.outputHeight, width: p.outputWidth, channels: p.channels + p.outputs)
-        let sizes = [36 * p.channels * p.outputs, 36 * tiling.chunk * p.channels, 36 * tiling.chunk * p.outputs]
-        ConvolutionWorkspace.withScratch(sizes) { scratch in
-            let (filters, transformedSource, products) = (scratch[0], scratch[1], scratch[2])
+        let parts = Parallel.isInsideParallelRegion ? 1 : max(1, min(Threads.count, tiling.count / 32))
+        let chunk = min(tiling.chunk, (tiling.count + parts - 1) / parts)
+        let perPart = [36 * chunk * p.channels, 36 * chunk * p.outputs]
+        ConvolutionWorkspace.withScratch([36 * p.channels * p.outputs] + Array(repeatElement(perPart, count: parts).joined())) { scratch in
+            let filters = scratch[0]
             let (forwardOutputs, forwardInputs) = backwardData ? (p.channels, p.outputs) : (p.outputs, p.channels)
             transformFilters(weights, outputs: forwardOutputs, inputs: forwardInputs, backwardData: backwardData, into: filters)
-            for first in stride(from: 0, to: tiling.count, by: tiling.chunk) {
-                let count = min(tiling.chunk, tiling.count - first)
-                Parallel.forRanges(count, minimumChunk: 4) { range in
+            Parallel.run(parts: parts) { part in
+                let (transformedSource, products) = (scratch[1 + 2 * part], scratch[2 + 2 * part])
+                let (lower, upper) = (tiling.count * part / parts, tiling.count * (part + 1) / parts)
+                for first in stride(from: lower, to: upper, by: chunk) {
+                    let count = min(chunk, upper - first)
                     table.input(p.source, p.height, p.width, p.channels, p.paddingY, p.paddingX, tiling.tilesY, tiling.tilesX,
-                                first, count, range.lowerBound, range.upperBound, transformedSource)
-                }
-                Parallel.forEach(36) { k in
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: count, n: p.outputs, k: p.channels,
-                               a: transformedSource + k * count * p.channels, lda: p.channels,
-                               b: filters + k * p.channels * p.outputs, ldb: p.outputs,
-                               c: products + k * count * p.outputs, ldc: p.outputs)
-                }
-                Parallel.forRanges(count, minimumChunk: 4) { range in
+                                first, count, 0, count, transformedSource)
+                    for k in 0..<36 {
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: count, n: p.outputs, k: p.channels,
+                                   a: transformedSource + k * count * p.channels, lda: p.channels,
+                                   b: filters + k * p.channels * p.outputs, ldb: p.outputs,
+                                   c: products + k * count * p.outputs, ldc: p.outputs)
+                    }
                     table.output(products, p.outputHeight, p.outputWidth, p.outputs, tiling.tilesY, tiling.tilesX, first, count,
-                                 range.lowerBound, range.upperBound, bias, epilogue.addsDestination ? 1 : 0, epilogue.relu ? 1 : 0,
-                                 destination)
+                                 0, count, bias, epilogue.addsDestination ? 1 : 0, epilogue.relu ? 1 : 0, destination)
                 }
             }
         }
