@@ -104,7 +104,8 @@ import TestSupport
     }
 
     /// Ours runs exactly where oneDNN has no Winograd: never for `.direct`, for every 3x3
-    /// stride-1 shape under `.winograd`, never for other kernels or strides.
+    /// stride-1 shape under `.winograd`, never for other kernels or strides; `.automatic` takes it
+    /// from 32 channels in the inference form and from 128 in training.
     @Test func dispatchLeavesOneDNNsWinogradAlone() {
         let served = Self.geometry((64, 64, 64, 8, 8, 1))
         let strided = ConvolutionGeometry(batch: 64, inputChannels: 64, outputChannels: 64, inputHeight: 8, inputWidth: 8,
@@ -115,5 +116,10 @@ import TestSupport
         #expect(!ConvolutionAlgorithm.winograd.choosesOwnWinograd(for: strided))
         #expect(!ConvolutionAlgorithm.automatic.choosesOwnWinograd(for: strided))
         #expect(!(ConvolutionAlgorithm.automatic.choosesOwnWinograd(for: served) && ConvolutionAlgorithm.automatic.choosesWinograd(for: served)))
+        let vectorised = !CPUFeatures.winogradConvolution && KernelVariant.active != .portable
+        #expect(ConvolutionAlgorithm.automatic.choosesOwnWinograd(for: served) == vectorised)
+        #expect(!ConvolutionAlgorithm.automatic.choosesOwnWinograd(for: served, training: true))
+        let wide = Self.geometry((64, 160, 160, 8, 8, 1))
+        #expect(ConvolutionAlgorithm.automatic.choosesOwnWinograd(for: wide, training: true) == vectorised)
     }
 }
