@@ -1,4 +1,4 @@
-// One source, three builds: KernelBodies.h is included under each instruction set's target
+// One source, three builds: KernelBodies.h (and WinogradBodies.h) is included under each instruction set's target
 // attribute, and `mpw_kernels_table` returns the build asked for. No compiler flag is needed, so
 // a plain `swift build` (how SwiftPM builds us as a dependency) gets the AVX2 and AVX-512 code too.
 #include "CKernels.h"
@@ -34,6 +34,7 @@ typedef long long vl4 __attribute__((ext_vector_type(4)));
 #define MADD(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2,lzcnt,popcnt"))), apply_to = function)
 #include "KernelBodies.h"
+#include "WinogradBodies.h"
 #pragma clang attribute pop
 #undef VARIANT
 #undef MADD
@@ -42,6 +43,7 @@ typedef long long vl4 __attribute__((ext_vector_type(4)));
 #define MADD(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c,bmi,bmi2,lzcnt,popcnt"))), apply_to = function)
 #include "KernelBodies.h"
+#include "WinogradBodies.h"
 #pragma clang attribute pop
 #undef VARIANT
 #undef MADD
@@ -56,6 +58,7 @@ typedef long long vl4 __attribute__((ext_vector_type(4)));
 #define MADD(a, b, c) ((a) * (b) + (c))
 #endif
 #include "KernelBodies.h"
+#include "WinogradBodies.h"
 #undef VARIANT
 #undef MADD
 
@@ -103,6 +106,17 @@ const MPWKernelTable *mpw_kernels_table(int variant) {
     case MPW_KERNELS_AVX2: return &table_avx2;
 #endif
     case MPW_KERNELS_PORTABLE: return &table_portable;
+    default: return 0;
+    }
+}
+
+const MPWWinogradTable *mpw_winograd_table(int variant) {
+    switch (variant) {
+#if defined(__x86_64__)
+    case MPW_KERNELS_AVX512: return &winograd_table_avx512;
+    case MPW_KERNELS_AVX2: return &winograd_table_avx2;
+#endif
+    case MPW_KERNELS_PORTABLE: return &winograd_table_portable;
     default: return 0;
     }
 }

@@ -39,9 +39,9 @@ import TestSupport
         #expect(relativeError(inference(single), singleExpected) <= 1e-5, "\(family), one image")
     }
 
-    /// Winograd in every 3x3 stride-1 convolution oneDNN has it for (all but the 3-channel stem
-    /// on AVX-512; none where it is absent, which then checks the fallback): the logits still
-    /// equal the training graph's to 1e-5.
+    /// Winograd in every 3x3 stride-1 convolution: oneDNN's where it has one (all but the
+    /// 3-channel stem, on AVX-512), else ours (`WinogradConvolution`, the stem too): the logits
+    /// still equal the training graph's to 1e-5.
     @Test func winogradFormMatchesTheTrainingGraph() {
         var generator = RandomGenerator(seed: 12)
         let model = Self.classifier(Self.backbone("wrn", generator: &generator), head: .gapfc, side: 32, generator: &generator)

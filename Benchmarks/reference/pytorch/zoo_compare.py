@@ -10,6 +10,9 @@ alike; the table gives the median of the rounds and our ratio to PyTorch's faste
     python3 Benchmarks/reference/pytorch/zoo_compare.py --python-path /tmp/benchpy \\
         --mpw .build/release/mpw --models resnet20,resnet110,wrn40_2 --steps 8 --warmup 2 --rounds 2
 
+With --baseline-convolutions direct, ours also runs with `--convolutions direct` in each round
+(the engine before a Winograd of its own, on CPUs whose oneDNN has none), and the table adds it.
+
 Prints one Markdown table (and --json the raw runs).
 """
 import argparse
@@ -40,28 +43,36 @@ def command(arguments, model, engine):
               "--threads", str(arguments.threads), "--steps", str(arguments.steps), "--warmup", str(arguments.warmup)]
     if engine == "ours":
         return [arguments.mpw, "bench", "train", "--head", "gapfc", "--json"] + shared
+    if engine == "baseline":
+        return [arguments.mpw, "bench", "train", "--head", "gapfc", "--json", "--convolutions",
+                arguments.baseline_convolutions] + shared
     layout = ["--channels-last"] if engine == "channels-last" else []
     return [sys.executable, os.path.join(HERE, "zoo_train.py")] + shared + layout
 
 
-def print_table(runs, models):
+def print_table(runs, models, engines):
     """The Markdown table of the medians, from runs keyed by (model, engine)."""
     def median(model, engine, key):
         return statistics.median(run[key] for run in runs[(model, engine)])
 
-    print("| model | ours train / eval img/s | PyTorch NCHW | PyTorch channels_last | ours / PyTorch's better layout, "
-          "train / eval | peak RSS GB (ours, NCHW, channels_last) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    baseline = "baseline" in engines
+    print("| model | ours train / eval img/s | " + ("ours before | " if baseline else "") + "PyTorch NCHW | PyTorch channels_last | "
+          + ("ours before / PyTorch's better layout | " if baseline else "") + "ours / PyTorch's better layout, "
+          "train / eval | peak RSS GB (" + ", ".join(engines) + ") |")
+    print("| --- " * (6 + 2 * baseline) + "|")
     for model in models:
-        cells, ratios = [], []
+        cells, ratios, before = [], [], []
         for key in ["train_images_per_second", "eval_images_per_second"]:
             best = max(median(model, "nchw", key), median(model, "channels-last", key))
             ratios.append(f"{median(model, 'ours', key) / best:.2f}x")
-        for engine in ENGINES:
+            if baseline:
+                before.append(f"{median(model, 'baseline', key) / best:.2f}x")
+        for engine in engines:
             train, evaluation = median(model, engine, "train_images_per_second"), median(model, engine, "eval_images_per_second")
             cells.append(f"{figure(train)} / {figure(evaluation)}")
-        memory = ", ".join(f"{median(model, engine, 'peak_rss_bytes') / 1e9:.2f}" for engine in ENGINES)
-        print(f"| `{model}` | " + " | ".join(cells) + f" | {' / '.join(ratios)} | {memory} |")
+        memory = ", ".join(f"{median(model, engine, 'peak_rss_bytes') / 1e9:.2f}" for engine in engines)
+        old = f" | {' / '.join(before)}" if baseline else ""
+        print(f"| `{model}` | " + " | ".join(cells) + f"{old} | {' / '.join(ratios)} | {memory} |")
 
 
 def main():
@@ -77,7 +88,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the table shows their medians")
     parser.add_argument("--json", action="store_true", help="print every run as JSON after the table")
+    parser.add_argument("--baseline-convolutions", choices=["direct", "winograd", "automatic"],
+                        help="also run ours with this --convolutions each round (the table's 'ours before')")
     arguments = parser.parse_args()
+    engines = ["ours"] + (["baseline"] if arguments.baseline_convolutions else []) + ENGINES[1:]
 
     environment = dict(os.environ, OMP_NUM_THREADS=str(arguments.threads))
     if arguments.python_path:
@@ -86,7 +100,7 @@ def main():
     runs = {}
     for model in models:
         for _ in range(arguments.rounds):
-            for engine in ENGINES:
+            for engine in engines:
                 result = run(command(arguments, model, engine), environment)
                 runs.setdefault((model, engine), []).append(result)
                 print(f"{model} {engine}: train {result['train_images_per_second']:.2f}, "
@@ -94,7 +108,7 @@ def main():
 
     print(f"batch {arguments.batch}, {arguments.threads} threads, {arguments.classes} classes, GAP-FC head, "
           f"{arguments.steps} timed steps, median of {arguments.rounds} alternating rounds\n")
-    print_table(runs, models)
+    print_table(runs, models, engines)
     if arguments.json:
         print(json.dumps([{"model": m, "engine": e, "runs": r} for (m, e), r in runs.items()]))
 

@@ -100,12 +100,39 @@ typedef struct MPWKernelTable {
     float (*dot_runs)(const float *a, const float *b, long runs, long stride, long count);
 } MPWKernelTable;
 
+/// Winograd F(4x4, 3x3) transforms of a 3x3 stride-1 convolution on NHWC activations (see
+/// WinogradBodies.h); tile t of a chunk of tile_count tiles is the global tile first_tile + t,
+/// and transformed data is laid out [36][tile_count][channels], transformed filters
+/// [36][rows][columns].
+typedef struct MPWWinogradTable {
+    /// Tiles begin..<end: B^T d B of the 6x6 input patches at (4 ty - pad_y, 4 tx - pad_x).
+    void (*input)(const float *source, long height, long width, long channels, long pad_y, long pad_x, long tiles_y,
+                  long tiles_x, long first_tile, long tile_count, long begin, long end, float *transformed);
+    /// Tiles begin..<end: destination = epilogue(A^T m A + bias), bias may be NULL; adds_destination
+    /// adds what the destination held, relu clamps at 0 last.
+    void (*output)(const float *transformed, long height, long width, long channels, long tiles_y, long tiles_x,
+                   long first_tile, long tile_count, long begin, long end, const float *bias, int adds_destination,
+                   int relu, float *destination);
+    /// Tiles begin..<end: A y A^T of the 4x4 output-gradient tiles (the weight gradient's operand).
+    void (*gradient)(const float *gradient, long height, long width, long channels, long tiles_y, long tiles_x,
+                     long first_tile, long tile_count, long begin, long end, float *transformed);
+    /// Output channels begin..<end of OIHW weights to G g G^T, [36][inputs][outputs]; with
+    /// backward_data, the backward-data pass's filters (turned, transposed), [36][outputs][inputs].
+    void (*filter)(const float *weights, long outputs, long inputs, int backward_data, long begin, long end,
+                   float *transformed);
+    /// Output channels begin..<end of the OIHW weight gradient from G^T (.) G of [36][inputs][outputs].
+    void (*filter_gradient)(const float *transformed, long outputs, long inputs, long begin, long end, float *gradient);
+} MPWWinogradTable;
+
 /// 1 when this CPU (and its operating system) can run `variant`, else 0.
 int mpw_kernels_supported(int variant);
 
 /// The table of `variant`, or NULL when this architecture has no such build. Calling into a
 /// table the CPU does not support faults with an illegal instruction: check `mpw_kernels_supported`.
 const MPWKernelTable *mpw_kernels_table(int variant);
+
+/// The Winograd transforms of `variant`, or NULL as for `mpw_kernels_table`.
+const MPWWinogradTable *mpw_winograd_table(int variant);
 
 #ifdef __cplusplus
 }

@@ -18,9 +18,11 @@ public enum Convolution {
 
     private static let algorithmSetting = Mutex(ConvolutionAlgorithm.automatic)
 
-    /// Direct or Winograd sums for the oneDNN float32 convolutions, process-wide: training's, and
-    /// the default of inference forms made after it is set. `.automatic` takes Winograd where
-    /// `ConvolutionAlgorithm.prefersWinograd` says it pays and oneDNN has it (AVX-512).
+    /// Direct or Winograd sums for the oneDNN-backend float32 convolutions, process-wide:
+    /// training's, and the default of inference forms made after it is set. `.automatic` takes
+    /// oneDNN's Winograd where `ConvolutionAlgorithm.prefersWinograd` says it pays and oneDNN has
+    /// it (AVX-512), and our own where oneDNN has none and `prefersOwnWinograd` says it pays in
+    /// training.
     public static var algorithm: ConvolutionAlgorithm {
         get { algorithmSetting.withLock { $0 } }
         set { algorithmSetting.withLock { $0 = newValue } }
@@ -31,6 +33,8 @@ public enum Convolution {
                                bias: UnsafePointer<Float>?, destination: UnsafeMutablePointer<Float>,
                                backend: Backend = defaultBackend) {
         switch backend {
+        case .oneDNN where algorithm.choosesOwnWinograd(for: geometry, training: true):
+            WinogradConvolution.forward(geometry, source: source, weights: weights, bias: bias, destination: destination)
         case .oneDNN:
             #if canImport(CDNNL)
             OneDNNConvolution.primitives(for: geometry).forward(source: source, weights: weights, bias: bias, destination: destination)
@@ -47,6 +51,9 @@ public enum Convolution {
                                     weights: UnsafePointer<Float>, gradientSource: UnsafeMutablePointer<Float>,
                                     backend: Backend = defaultBackend) {
         switch backend {
+        case .oneDNN where algorithm.choosesOwnWinograd(for: geometry, training: true):
+            WinogradConvolution.backwardData(geometry, gradientDestination: gradientDestination, weights: weights,
+                                             gradientSource: gradientSource)
         case .oneDNN:
             #if canImport(CDNNL)
             OneDNNConvolution.primitives(for: geometry).backwardData(gradientDestination: gradientDestination, weights: weights,
@@ -64,6 +71,9 @@ public enum Convolution {
                                        gradientDestination: UnsafePointer<Float>, gradientWeights: UnsafeMutablePointer<Float>,
                                        gradientBias: UnsafeMutablePointer<Float>?, backend: Backend = defaultBackend) {
         switch backend {
+        case .oneDNN where algorithm.choosesOwnWinograd(for: geometry, training: true):
+            WinogradConvolution.backwardWeights(geometry, source: source, gradientDestination: gradientDestination,
+                                                gradientWeights: gradientWeights, gradientBias: gradientBias)
         case .oneDNN where geometry.kernelHeight == 1 && geometry.kernelWidth == 1 && (geometry.strideHeight > 1 || geometry.strideWidth > 1):
             // oneDNN 2.6's 1x1 strided backward-weights kernel on AVX2 CPUs returned wrong weight
             // gradients here (50-80 % off the PyTorch oracle, varying with the memory it was given),

@@ -23,7 +23,9 @@ public final class FusedConvolution: @unchecked Sendable {
     let weights: [Float]
     let bias: UnsafeMutablePointer<Float>
     let backend: Convolution.Backend
-    /// Direct or Winograd, per input shape (oneDNN only; the GEMM engine is always direct).
+    /// Direct or Winograd, per input shape (oneDNN backend only, with oneDNN's Winograd or, on
+    /// CPUs without it, ours; the GEMM engine is always direct). Our Winograd transforms the
+    /// weights on every call rather than keeping a transformed copy four times their size.
     public let algorithm: ConvolutionAlgorithm
     #if canImport(CDNNL)
     private let plans = OneDNNFusedConvolution.Plans()
@@ -61,6 +63,11 @@ public final class FusedConvolution: @unchecked Sendable {
     /// destination (NHWC) = epilogue(source (NHWC) ⊛ weights + bias [+ destination]).
     public func run(_ geometry: ConvolutionGeometry, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>) {
         switch backend {
+        case .oneDNN where algorithm.choosesOwnWinograd(for: geometry):
+            weights.withUnsafeBufferPointer { w in
+                WinogradConvolution.forward(geometry, source: source, weights: w.baseAddress!, bias: bias, destination: destination,
+                                            epilogue: epilogue)
+            }
         case .oneDNN:
             #if canImport(CDNNL)
             plans.plan(for: geometry, weights: weights, epilogue: epilogue, algorithm: algorithm)
@@ -74,8 +81,9 @@ public final class FusedConvolution: @unchecked Sendable {
     }
 
     /// The implementation that runs `geometry`: oneDNN's name for it (such as
-    /// "jit_wino_4x3:avx512_core" or "brgconv:avx512_core"), or "gemm".
+    /// "jit_wino_4x3:avx512_core" or "brgconv:avx512_core"), ours ("wino_4x3:mpw_avx2"), or "gemm".
     public func implementation(for geometry: ConvolutionGeometry) -> String {
+        if backend == .oneDNN && algorithm.choosesOwnWinograd(for: geometry) { return WinogradConvolution.implementation }
         #if canImport(CDNNL)
         if backend == .oneDNN { return plans.plan(for: geometry, weights: weights, epilogue: epilogue, algorithm: algorithm).implementation }
         #endif

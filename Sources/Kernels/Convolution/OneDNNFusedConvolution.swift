@@ -185,12 +185,12 @@ final class OneDNNFusedConvolution: @unchecked Sendable {
     func run(source: UnsafePointer<Float>, bias: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>) {
         let scratchpadCount = (primitive.scratchpadBytes + 3) / 4
         guard let blocked else {
-            withScratch([scratchpadCount]) { scratch in
+            ConvolutionWorkspace.withScratch([scratchpadCount]) { scratch in
                 execute(source: source, bias: bias, destination: destination, scratchpad: scratch[0])
             }
             return
         }
-        withScratch([blocked.sourceCount, blocked.destinationCount, scratchpadCount]) { scratch in
+        ConvolutionWorkspace.withScratch([blocked.sourceCount, blocked.destinationCount, scratchpadCount]) { scratch in
             let (blockedSource, blockedDestination) = (scratch[0], scratch[1])
             blocked.sourceIn.execute([(DNNL_ARG_FROM, self.source, UnsafeRawPointer(source)),
                                       (DNNL_ARG_TO, blocked.source, UnsafeRawPointer(blockedSource))])
@@ -200,17 +200,6 @@ final class OneDNNFusedConvolution: @unchecked Sendable {
             blocked.destinationOut.execute([(DNNL_ARG_FROM, blocked.destination, UnsafeRawPointer(blockedDestination)),
                                             (DNNL_ARG_TO, self.destination, UnsafeRawPointer(destination))])
         }
-    }
-
-    /// Buffers of the given sizes for one call: parts of the bound workspace, else from the block cache.
-    private func withScratch(_ sizes: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> Void) {
-        if let workspace = ConvolutionWorkspace.current {
-            body(workspace.parts(sizes))
-            return
-        }
-        let buffers = sizes.map { AlignedMemory.allocate(count: $0) }
-        defer { for (buffer, size) in zip(buffers, sizes) { AlignedMemory.release(buffer, count: size) } }
-        body(buffers)
     }
 
     /// The primitive on buffers in its own layout.

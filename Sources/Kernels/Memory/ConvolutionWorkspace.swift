@@ -39,5 +39,17 @@ public final class ConvolutionWorkspace: @unchecked Sendable {
         }
     }
 
+    /// Buffers of the given sizes for one call: parts of the bound workspace, else from the block
+    /// cache. Ask for all of a call's buffers at once: a second call may move the first's parts.
+    static func withScratch(_ sizes: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> Void) {
+        if let workspace = current {
+            body(workspace.parts(sizes))
+            return
+        }
+        let buffers = sizes.map { AlignedMemory.allocate(count: max($0, 1)) }
+        defer { for (buffer, size) in zip(buffers, sizes) { AlignedMemory.release(buffer, count: max(size, 1)) } }
+        body(buffers)
+    }
+
     private static let alignmentFloats = AlignedMemory.alignment / MemoryLayout<Float>.stride
 }

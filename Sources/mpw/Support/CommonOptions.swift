@@ -8,7 +8,7 @@ struct ComputeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for every pool (ours, OpenBLAS, oneDNN). Default: all available cores (under mpirun: shared by the ranks on the host).")
     var threads: Int?
 
-    @Option(help: "Convolution sums: automatic (Winograd where it is faster and oneDNN has it: AVX-512, 3x3 stride 1, wide layers), direct (as PyTorch's CPU kernels), or winograd.")
+    @Option(help: "Convolution sums: automatic (Winograd where it is faster: 3x3 stride 1, wide layers; oneDNN's on AVX-512, our own elsewhere), direct (as PyTorch's CPU kernels), or winograd.")
     var convolutions = ConvolutionAlgorithm.automatic
 
     func validate() throws {
