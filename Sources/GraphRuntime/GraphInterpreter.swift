@@ -69,15 +69,9 @@ public struct GraphInterpreter: Sendable {
         case .batchNorm(let b):
             return BatchNormalization.evaluation(x[0], weight: weights[b.weight]!, bias: weights[b.bias]!, runningMean: weights[b.runningMean]!,
                                                  runningVariance: weights[b.runningVariance]!, epsilon: b.epsilon, fusedReLU: false)
-        case .relu: return x[0].relu()
-        case .add: return x[0] + x[1]
-        case .concatenateChannels: return .concatenatedChannels(x)
-        case .averagePool(let p): return x[0].averagePooled2D(kernel: p.kernel, stride: p.stride, padding: p.padding)
-        case .maxPool(let p): return x[0].maxPooled2D(kernel: p.kernel, stride: p.stride, padding: p.padding)
-        case .globalAveragePool: return x[0].globalAveragePooled()
-        case .zeroPadChannels(let channels): return x[0].zeroPaddedChannels(to: channels)
+        case .relu, .add, .concatenateChannels, .averagePool, .maxPool, .globalAveragePool, .zeroPadChannels, .flatten:
+            return node.operation.applyWithoutWeights(x)!
         case .linear(let l): return linear(x[0], l)
-        case .flatten: return x[0].contiguous().flattened()
         case .multiProxy(let head):
             return MultiProxyHead.scores(features: x[0], proxies: weights[head.proxies]!, bias: head.bias.map { weights[$0]! }, flow: flows[index]!)
         case .multiFCAverage(let average):

@@ -181,14 +181,8 @@ struct InferenceLowering {
             if let relu { nodes.append(relu) }
             kind = .normalization(FrozenBatchNorm(parameters: norm(index), relu: relu != nil))
             return InferenceStep(kind: kind, inputs: inputs, output: graph.nodes[nodes.last!].output, nodes: nodes)
-        case .relu: kind = .relu
-        case .add: kind = .add
-        case .concatenateChannels: kind = .concatenateChannels
-        case .averagePool(let p): kind = .averagePool(p)
-        case .maxPool(let p): kind = .maxPool(p)
-        case .globalAveragePool: kind = .globalAveragePool
-        case .zeroPadChannels(let channels): kind = .zeroPadChannels(channels)
-        case .flatten: kind = .flatten
+        case .relu, .add, .concatenateChannels, .averagePool, .maxPool, .globalAveragePool, .zeroPadChannels, .flatten:
+            kind = .weightFree(node.operation)
         case .convolution, .linear, .multiProxy, .multiFCAverage, .bilinearPooling, .attentionPooling:
             throw GraphInterpreterError("node \(index) (\(node.operation.kind) at '\(node.module)') is not a backbone op the inference plan runs")
         }

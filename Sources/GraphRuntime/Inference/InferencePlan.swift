@@ -65,14 +65,7 @@ public struct InferencePlan {
         case .convolution(let convolution, nil): return convolution(x[0])
         case .preActivatedConvolution(let convolution): return convolution(x)
         case .normalization(let norm): return norm(x[0])
-        case .relu: return x[0].relu()
-        case .add: return x[0] + x[1]
-        case .concatenateChannels: return .concatenatedChannels(x)
-        case .averagePool(let p): return x[0].averagePooled2D(kernel: p.kernel, stride: p.stride, padding: p.padding)
-        case .maxPool(let p): return x[0].maxPooled2D(kernel: p.kernel, stride: p.stride, padding: p.padding)
-        case .globalAveragePool: return x[0].globalAveragePooled()
-        case .zeroPadChannels(let channels): return x[0].zeroPaddedChannels(to: channels)
-        case .flatten: return x[0].contiguous().flattened()
+        case .weightFree(let operation): return operation.applyWithoutWeights(x)!
         }
     }
 }

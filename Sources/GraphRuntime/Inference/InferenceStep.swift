@@ -10,14 +10,8 @@ struct InferenceStep {
         /// BN(-ReLU) into a convolution's input; the step's inputs are the normalised channel blocks.
         case preActivatedConvolution(PreActivatedConvolution)
         case normalization(FrozenBatchNorm)
-        case relu
-        case add
-        case concatenateChannels
-        case averagePool(GraphOperation.Pooling)
-        case maxPool(GraphOperation.Pooling)
-        case globalAveragePool
-        case zeroPadChannels(Int)
-        case flatten
+        /// A node that reads no weights, run as the graph op itself.
+        case weightFree(GraphOperation)
     }
 
     let kind: Kind
