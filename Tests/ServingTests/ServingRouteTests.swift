@@ -11,6 +11,24 @@ import Training
 /// `mpw serve` on a loopback port: every route answers as the protocol and `mpw predict` /
 /// `mpw explain` do, bad input gets a one-line 4xx and the server keeps serving.
 @Suite(.serialized) struct ServingRouteTests {
+    /// A test image as the network sees it (preprocessed), written as a JSON array for a Python client.
+    static func preprocessedPixels(of image: String, fixture: ServerFixture) throws -> URL {
+        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: image)]).images.scalars
+        let file = fixture.root.file("pixels.json")
+        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: file)
+        return file
+    }
+
+    /// A client's last line, "CLASS PROBABILITY" (the class by name, or by index with `byIndex`),
+    /// against the top class `mpw predict` gives `image`.
+    static func expectTopClassAsOffline(_ output: String, image: String, fixture: ServerFixture, byIndex: Bool = false) throws {
+        let offline = try #require(try predictOffline([image], model: fixture.model, top: 1).first?.first)
+        let printed = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
+        let name = byIndex ? printed.first.flatMap { Int($0) }.map { fixture.model.classNames[$0] } : printed.first.map(String.init)
+        #expect(printed.count == 2 && name == offline.name, "\(output)")
+        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+    }
+
     /// `mpw predict --json` on `files`: per file, (class index, probability) in rank order.
     static func predictOffline(_ files: [String], model: TrainedModel, top: Int) throws -> [[(index: Int, name: String, probability: Double)]] {
         var lines: [String] = []
@@ -106,9 +124,7 @@ import Training
     @Test func aPythonKServeClientGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()
         let files = try ServerFixture.writeImages(in: fixture.root)
-        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
-        let pixelsFile = fixture.root.file("pixels.json")
-        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let pixelsFile = try Self.preprocessedPixels(of: files[1], fixture: fixture)
         let script = """
         import json, urllib.request
 
@@ -128,10 +144,7 @@ import Training
         """
         let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
         #expect(outcome.status == 0, "\(outcome.output)")
-        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
-        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-        #expect(printed.count == 2 && printed[0] == Substring(offline.name))
-        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try Self.expectTopClassAsOffline(outcome.output, image: files[1], fixture: fixture)
         try await fixture.stop()
     }
 
@@ -143,9 +156,7 @@ import Training
     func tritonsClientWithItsDefaultsGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()
         let files = try ServerFixture.writeImages(in: fixture.root)
-        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
-        let pixelsFile = fixture.root.file("pixels.json")
-        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let pixelsFile = try Self.preprocessedPixels(of: files[1], fixture: fixture)
         let script = """
         import json, numpy
         import tritonclient.http as triton
@@ -170,10 +181,7 @@ import Training
         """
         let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
         #expect(outcome.status == 0, "\(outcome.output)")
-        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
-        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
-        #expect(printed.count == 2 && printed[0] == Substring(offline.name), "\(outcome.output)")
-        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try Self.expectTopClassAsOffline(outcome.output, image: files[1], fixture: fixture)
         try await fixture.stop()
     }
 
@@ -185,9 +193,7 @@ import Training
     func kserveSDKWithItsDefaultsGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()
         let files = try ServerFixture.writeImages(in: fixture.root)
-        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
-        let pixelsFile = fixture.root.file("pixels.json")
-        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let pixelsFile = try Self.preprocessedPixels(of: files[1], fixture: fixture)
         let script = """
         import asyncio, json, numpy
         from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
@@ -212,10 +218,7 @@ import Training
         """
         let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
         #expect(outcome.status == 0, "\(outcome.output)")
-        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
-        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
-        #expect(printed.count == 2 && Int(printed[0]).map { fixture.model.classNames[$0] } == offline.name, "\(outcome.output)")
-        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try Self.expectTopClassAsOffline(outcome.output, image: files[1], fixture: fixture, byIndex: true)
         try await fixture.stop()
     }
 
@@ -272,9 +275,7 @@ import Training
     func tritonsClientGetsMpwPredictsProbabilities() async throws {
         let fixture = try await ServerFixture()
         let files = try ServerFixture.writeImages(in: fixture.root)
-        let input = try fixture.model.batch([try ImageDecoder.decode(fileAt: files[1])]).images.scalars
-        let pixelsFile = fixture.root.file("pixels.json")
-        try JSONSerialization.data(withJSONObject: input.map(Double.init)).write(to: pixelsFile)
+        let pixelsFile = try Self.preprocessedPixels(of: files[1], fixture: fixture)
         let script = """
         import json, numpy
         import tritonclient.http as triton
@@ -293,10 +294,7 @@ import Training
         """
         let outcome = try await Task.detached { try PythonTools.run(["-c", script]) }.value
         #expect(outcome.status == 0, "\(outcome.output)")
-        let offline = try #require(try Self.predictOffline([files[1]], model: fixture.model, top: 1).first?.first)
-        let printed = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last?.split(separator: " ") ?? []
-        #expect(printed.count == 2 && printed[0] == Substring(offline.name), "\(outcome.output)")
-        #expect(abs((Double(printed.last ?? "") ?? -1) - offline.probability) <= 1e-6)
+        try Self.expectTopClassAsOffline(outcome.output, image: files[1], fixture: fixture)
         try await fixture.stop()
     }
 
